@@ -1,0 +1,2 @@
+"The public API in one import: `from charrnn_fastai.all import *`."
+from .vocab import *
