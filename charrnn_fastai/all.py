@@ -1,2 +1,3 @@
 "The public API in one import: `from charrnn_fastai.all import *`."
 from .vocab import *
+from .models import *

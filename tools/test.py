@@ -1,5 +1,6 @@
 "Run every notebook's tests with nbdev, one line per notebook, closing with `N passed, N failed`."
 import sys
+from pathlib import Path
 from fastcore.parallel import parallel
 from fastcore.script import call_parse
 from fastcore.xtras import working_directory
@@ -14,7 +15,7 @@ def main(
     n_workers:int=2, # Notebooks tested at once
 ):
     cfg = get_config()
-    files = sorted(nbglob(path or cfg.nbs_path, as_path=True))
+    files = sorted(Path(f).absolute() for f in nbglob(path or cfg.nbs_path, as_path=True))
     with working_directory(cfg.nbs_path):
         results = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), n_workers=n_workers,
                            basepath=cfg.config_path, cell_timeout=cfg.cell_timeout)
