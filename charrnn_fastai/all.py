@@ -1,3 +1,5 @@
 "The public API in one import: `from charrnn_fastai.all import *`."
 from .vocab import *
+from .corpora import *
+from .data import *
 from .models import *
