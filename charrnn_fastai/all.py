@@ -3,3 +3,8 @@ from .vocab import *
 from .corpora import *
 from .data import *
 from .models import *
+from .learner import *
+from .generate import *
+from .learn_generate import *
+from .viz import *
+from .export import *
