@@ -19,7 +19,9 @@ Shakespeare's 65 characters (untrained: the weights change nothing about speed),
   ids kept in a list and decoded once at the end. Measured twice: with torch's default CPU settings, and with oneDNN
   switched off as `generate` does for its steps (torch's oneDNN LSTM kernel is several times slower for one step at a
   time). The second is the like-for-like comparison: same kernels, so the ratio measures `generate`'s own overhead
-  (including `CharRNN.step`'s, over calling the `nn.LSTM`s directly).
+  (including `CharRNN.step`'s, over calling the `nn.LSTM`s directly). A third version steps the LSTMs through
+  `torch.lstm_cell` on the same weights, the fused single-step function `generate` itself uses: the fastest loop a
+  careful user can write, so the ratio against it is all overhead.
 - 32 samples in one batch: `generate(..., n_samples=32)` and the bare loop at batch 32 (oneDNN off), in characters per
   second summed over the 32 samples.
 
@@ -75,6 +77,23 @@ def bare_loop(model, vocab, prime, n, seed, bs=1):
     ids = torch.cat(out, 1)
     return [prime + vocab.decode(row) for row in ids]
 
+def bare_cell_loop(model, vocab, prime, n, seed):
+    "The same loop with the LSTM layers stepped through `torch.lstm_cell` on their weights: the fastest hand-written loop"
+    g, out = _seeded(seed), []
+    emb, lstms, dec = model.encoder, [l.rnn for l in model.layers], model.decoder
+    ws = [(l.weight_ih_l0, l.weight_hh_l0, l.bias_ih_l0, l.bias_hh_l0) for l in lstms]
+    with torch.inference_mode():
+        x, h = torch.tensor(vocab.encode(prime)).long()[None], emb(torch.tensor(vocab.encode(prime)).long()[None])
+        hs = []
+        for lstm in lstms: h, (hn, cn) = lstm(h); hs.append((hn[0], cn[0]))
+        x = torch.multinomial(dec(h[:, -1]).softmax(-1), 1, generator=g); out.append(x)
+        for _ in range(n - 1):
+            h = emb(x[:, 0])
+            for i, w in enumerate(ws): hs[i] = torch.lstm_cell(h, hs[i], *w); h = hs[i][0]
+            x = torch.multinomial(dec(h).softmax(-1), 1, generator=g)
+            out.append(x)
+    return prime + vocab.decode(torch.cat(out, 1)[0])
+
 def without_onednn(f):
     "`f` run with torch's oneDNN CPU kernels switched off, as `generate` runs its steps"
     def _f(*args, **kwargs):
@@ -110,10 +129,12 @@ def main(n:int=1000, # Characters to generate
 
     ours = lambda: generate(model, vocab, prime, n, seed=0)
     assert ours() == bare_loop(model, vocab, prime, n, 0)[0], "generate and the bare loop should sample the same text"
+    assert ours() == without_onednn(bare_cell_loop)(model, vocab, prime, n, 0), "... and so should the lstm_cell loop"
     assert generate(model, vocab, prime, n, seed=0, n_samples=32) == bare_loop(model, vocab, prime, n, 0, bs=32)
     cases = {'generate, batch 1': (ours, n),
              'bare loop, batch 1, torch defaults': (lambda: bare_loop(model, vocab, prime, n, 0), n),
              'bare loop, batch 1, oneDNN off': (lambda: without_onednn(bare_loop)(model, vocab, prime, n, 0), n),
+             'bare loop, batch 1, torch.lstm_cell': (lambda: without_onednn(bare_cell_loop)(model, vocab, prime, n, 0), n),
              'generate, 32 samples in one batch': (lambda: generate(model, vocab, prime, n, seed=0, n_samples=32), 32 * n),
              'bare loop, batch 32, oneDNN off': (lambda: without_onednn(bare_loop)(model, vocab, prime, n, 0, bs=32), 32 * n)}
     secs = {k: [] for k in cases}
@@ -137,6 +158,7 @@ def main(n:int=1000, # Characters to generate
     print(f"generate vs fastai predict algorithm, batch 1:  {ratio(g, 'fastai predict algorithm, batch 1')}  (target >= 100x)")
     print(f"generate vs fastai predict loop (get_preds):    {ratio(g, 'fastai predict loop (get_preds), batch 1')}")
     print(f"generate vs bare loop, batch 1, oneDNN off:     {ratio(g, 'bare loop, batch 1, oneDNN off')}  (target >= 0.9x)")
+    print(f"generate vs bare loop, batch 1, lstm_cell:      {ratio(g, 'bare loop, batch 1, torch.lstm_cell')}")
     print(f"generate vs bare loop, batch 1, torch defaults: {ratio(g, 'bare loop, batch 1, torch defaults')}")
     print(f"generate, 32 samples vs batch 1:                {ratio('generate, 32 samples in one batch', g)}  (characters per second)")
     print(f"generate vs bare loop, batch 32, oneDNN off:    {ratio('generate, 32 samples in one batch', 'bare loop, batch 32, oneDNN off')}")

@@ -156,6 +156,7 @@ class SeqDropout(nn.Module):
 
 # %% ../nbs/03_models.ipynb #6969c0c1
 _torch_rnns = {'rnn': ('RNN', 'tanh'), 'rnn_relu': ('RNN', 'relu'), 'lstm': ('LSTM', None), 'gru': ('GRU', None)}
+_torch_cells = {'rnn': torch.rnn_tanh_cell, 'rnn_relu': torch.rnn_relu_cell, 'lstm': torch.lstm_cell, 'gru': torch.gru_cell}
 
 class TorchLayer(nn.Module):
     "One layer of torch's RNN, LSTM or GRU, taking and returning the state batch first: (bs, n_hidden), or (h, c)"
@@ -179,8 +180,15 @@ class TorchLayer(nn.Module):
                 x:Tensor, # Inputs (bs, sl, n_in)
                 h, # State from the previous step: (bs, n_hidden), or an (h, c) pair for the LSTM
                ): # Every output (bs, sl, n_hidden), and the new state
+        if x.shape[1] == 1 and not torch.is_grad_enabled(): return self._one_step(x, h)
         out, h = self.rnn(x, map_hidden(lambda t: t.unsqueeze(0).contiguous(), h)) # torch wants (1, bs, n_hidden)
         return out, map_hidden(lambda t: t.squeeze(0), h)
+
+    def _one_step(self, x, h):
+        "One time step through torch's fused cell function: the numbers of `self.rnn`, with a fraction of its overhead"
+        r = self.rnn
+        h = _torch_cells[self.cell](x[:, 0], h, r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)
+        return (h[0] if self.cell == 'lstm' else h).unsqueeze(1), h
 
 # %% ../nbs/03_models.ipynb #dbd54a0d
 class OneHot(nn.Module):
