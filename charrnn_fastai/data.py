@@ -22,8 +22,8 @@ from .vocab import CharRNNError, CharVocab, describe_chars
 from .corpora import CORPORA
 
 # %% auto #0
-__all__ = ['encode_stream', 'split_sizes', 'split_stream', 'TensorChars', 'CharStream', 'IdsToLong', 'CharStreamBlock',
-           'source_text', 'char_dls', 'show_batch']
+__all__ = ['encode_stream', 'split_sizes', 'split_stream', 'TensorChars', 'CharStream', 'IdsToLong', 'CharLMDataLoader',
+           'CharStreamBlock', 'source_text', 'char_dls', 'show_batch']
 
 # %% ../nbs/02_data.ipynb #beea3c23
 def encode_stream(vocab:CharVocab, # The vocabulary; every character of `text` must be in it
@@ -67,12 +67,19 @@ class IdsToLong(Transform):
     "Character ids as `torch.long`, applied to the batch on its device"
     def encodes(self, o:TensorText): return o.long()
 
+# %% ../nbs/02_data.ipynb #95d38142
+class CharLMDataLoader(LMDataLoader):
+    "fastai's `LMDataLoader`, with its item numbers a `range` instead of a list"
+    def get_idxs(self):
+        idxs = range(self.n)
+        return self.shuffle_fn(idxs) if self.shuffle else idxs
+
 # %% ../nbs/02_data.ipynb #aa197092
 def CharStreamBlock(vocab:CharVocab, # Every character of the corpus
                     seq_len:int=100, # Characters per BPTT step
                    )->TransformBlock:
-    "A `TransformBlock` for a character stream, served by fastai's `LMDataLoader`"
-    return TransformBlock(type_tfms=CharStream(vocab), batch_tfms=IdsToLong(), dl_type=LMDataLoader, dls_kwargs={'seq_len': seq_len})
+    "A `TransformBlock` for a character stream, served by a `CharLMDataLoader`"
+    return TransformBlock(type_tfms=CharStream(vocab), batch_tfms=IdsToLong(), dl_type=CharLMDataLoader, dls_kwargs={'seq_len': seq_len})
 
 # %% ../nbs/02_data.ipynb #a8cde736
 @patch(as_prop=True)
@@ -107,15 +114,41 @@ def _check_fits(part, n, bs, seq_len, text):
     need = bs * seq_len + 1
     if n >= need: return
     fix = f"lower bs or seq_len{', raise valid_pct' if part == 'validation' else ''}, or use a longer text"
-    if text in CORPORA: fix += f" (char_dls takes the text itself: did you mean char_dls(load_corpus({text!r}))?)"
+    if isinstance(text, str) and text in CORPORA: fix += f" (char_dls takes the text itself: did you mean char_dls(load_corpus({text!r}))?)"
     raise CharRNNError(f"The {part} text has {n:,} characters, {need - n:,} short of one batch (bs*seq_len+1 = {need:,}): {fix}.")
 
+# %% ../nbs/02_data.ipynb #7a722c5e
+_STREAM_DTYPES = (np.uint8, np.int16, np.int32) # what `encode_stream` returns, and every torch device handles
+
+def _check_ids(ids:np.ndarray, # Encoded ids, e.g. from `encode_stream`, or an `np.memmap` of them
+               vocab:CharVocab|None, # The vocabulary they were encoded with
+              )->np.ndarray:
+    "`ids`, after checking that they can be a stream of `vocab`'s characters"
+    if vocab is None: raise CharRNNError("Encoded ids need their vocabulary: pass vocab= the CharVocab they were encoded with.")
+    if ids.ndim != 1 or ids.dtype not in _STREAM_DTYPES:
+        raise CharRNNError(f"Encoded ids must be a 1-d array of uint8, int16 or int32, not a {ids.ndim}-d array of {ids.dtype}: encode the text with encode_stream(vocab, text).")
+    if not isinstance(ids, np.memmap) and len(ids) and not 0 <= ids.min() <= ids.max() < len(vocab):
+        raise CharRNNError(f"The ids run from {ids.min()} to {ids.max()}, outside the vocabulary's 0..{len(vocab)-1}: pass the vocabulary they were encoded with.")
+    return ids
+
+# %% ../nbs/02_data.ipynb #f3d2c6e4
+def _stream_ids(stream, # The text (str), or its ids (see `_check_ids`)
+                vocab, # A `CharVocab` or its characters; None: every character of the text
+               )->tuple: # `(ids, vocab)`
+    "The encoded stream and its vocabulary"
+    if vocab is not None and not isinstance(vocab, CharVocab): vocab = CharVocab(vocab)
+    if isinstance(stream, np.ndarray): return _check_ids(stream, vocab), vocab
+    if vocab is None: vocab = CharVocab.from_text(stream)
+    try: return encode_stream(vocab, stream), vocab
+    except CharRNNError: raise CharRNNError(f"The text has characters that the given vocabulary lacks ({describe_chars(vocab.unknown_chars(stream))}): "
+                                            "pass vocab=None to build the vocabulary from this text, or a vocabulary that has them.") from None
+
 # %% ../nbs/02_data.ipynb #92901b27
-def char_dls(source, # The text (str), or a DataFrame (with `text_col`) or Series of texts; see `load_corpus`
+def char_dls(source, # The text (str), a DataFrame (with `text_col`) or Series of texts, or the encoded ids (a numpy array or `np.memmap`, with `vocab`)
              bs:int=64, # Streams per batch
              seq_len:int=100, # Characters per BPTT step
              valid_pct:float=0.1, # Fraction of the text, at its end, used for validation; 0 < valid_pct < 1
-             vocab:CharVocab|None=None, # The vocabulary (default: every character of the text)
+             vocab:CharVocab|None=None, # The vocabulary (default: every character of the text); required with encoded ids
              sep:str='\n', # Put between the rows of a DataFrame or Series
              text_col=None, # With a DataFrame: the column of texts
              device=None, # Where batches go (default: fastai's `default_device()`)
@@ -125,14 +158,11 @@ def char_dls(source, # The text (str), or a DataFrame (with `text_col`) or Serie
     _check_count('bs', bs); _check_count('seq_len', seq_len)
     if isinstance(valid_pct, bool) or not isinstance(valid_pct, numbers.Real) or not 0 < valid_pct < 1:
         raise CharRNNError(f"valid_pct={valid_pct!r} is out of range: use 0 < valid_pct < 1, the fraction of the text (its tail) kept for validation.")
-    text = source_text(source, text_col, sep)
-    if not text or text.isspace(): raise CharRNNError("The text is empty or only whitespace: give char_dls some text, e.g. load_corpus('shakespeare').")
-    for part, n in zip(['training', 'validation'], split_sizes(len(text), valid_pct)): _check_fits(part, n, bs, seq_len, text)
-    if vocab is None: vocab = CharVocab.from_text(text)
-    elif not isinstance(vocab, CharVocab): vocab = CharVocab(vocab)
-    try: ids = encode_stream(vocab, text)
-    except CharRNNError: raise CharRNNError(f"The text has characters that the given vocabulary lacks ({describe_chars(vocab.unknown_chars(text))}): "
-                                            "pass vocab=None to build the vocabulary from this text, or a vocabulary that has them.") from None
+    stream = source if isinstance(source, np.ndarray) else source_text(source, text_col, sep)
+    if isinstance(stream, str) and (not stream or stream.isspace()):
+        raise CharRNNError("The text is empty or only whitespace: give char_dls some text, e.g. load_corpus('shakespeare').")
+    for part, n in zip(['training', 'validation'], split_sizes(len(stream), valid_pct)): _check_fits(part, n, bs, seq_len, stream)
+    ids, vocab = _stream_ids(stream, vocab)
     dblock = DataBlock(blocks=CharStreamBlock(vocab, seq_len), get_items=partial(split_stream, valid_pct=valid_pct), splitter=IndexSplitter([1]))
     return dblock.dataloaders(ids, bs=bs, device=device, **kwargs)
 

@@ -327,6 +327,16 @@ def plot_history(self:CharLearner,
     ax.legend()
     return ax.figure
 
+# %% ../nbs/04_learner.ipynb #95c12633
+@patch
+@delegates(Learner.get_preds)
+def get_preds(self:CharLearner, ds_idx:int=1, dl=None,
+              concat_dim:int=1, # Join the batches along time: one row per stream
+              reorder:bool=False, # Streams are already in order
+              **kwargs):
+    "fastai's `get_preds`, with each stream's predictions and targets in one row"
+    return Learner.get_preds(self, ds_idx=ds_idx, dl=dl, concat_dim=concat_dim, reorder=reorder, **kwargs)
+
 # %% ../nbs/04_learner.ipynb #e2c9332d
 def _split_tensors(o, # A nest of dicts, lists, tuples, numpy arrays, tensors and JSON values
                    prefix:str, # The name of `o`: its tensors are stored as `prefix.key.index...`
