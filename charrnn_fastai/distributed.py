@@ -221,6 +221,16 @@ class StreamsTrainer(Callback):
         self.learn.dls.loaders = [shard_streams(dl, acc.process_index, acc.num_processes, acc.device) for dl in self.old_dls]
         if acc.process_index: self.learn.logger = noop
 
+    def after_loss(self):
+        "A non-finite loss in any process is made non-finite in all, so that `DivergenceGuard` stops them together"
+        if not self.training: return
+        bad = self.accelerator.reduce(torch.tensor([float(not torch.isfinite(self.learn.loss_grad))], device=self.accelerator.device), 'sum')
+        if bad.item(): self.learn.loss_grad = self.learn.loss_grad * float('nan')
+
+    def after_epoch(self):
+        "Count the characters every process trained on in the history, not only this one's share"
+        self.learn.training_state.chars *= self.accelerator.num_processes
+
     def after_validate(self):
         for met in self.recorder._valid_mets:
             if isinstance(met, (CharLoss, CharAccuracy)): _sum_over_processes(met, self.accelerator)
