@@ -8,3 +8,4 @@ from .generate import *
 from .learn_generate import *
 from .viz import *
 from .export import *
+from .distributed import *

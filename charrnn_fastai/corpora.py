@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 import pandas as pd
-from fastcore.xtras import atomic_save
 from fastdownload import download_url
-from .vocab import CharRNNError
+from .vocab import CharRNNError, atomic_write
 
 # %% auto #0
 __all__ = ['CORPORA', 'strip_bom', 'crlf_to_lf', 'Corpus', 'corpus_dirs', 'check_sha256', 'download_corpus', 'corpus_path',
@@ -114,7 +113,7 @@ def download_corpus(corpus:Corpus, # The record to fetch: its `url`, hashes and 
                  "the upstream file has changed or the download was damaged, so it was not saved; try again, or fetch the file by hand")
     for fix in corpus.fixups: data = fix(data)
     check_sha256(data, corpus.sha256, f"The fixed-up download of {corpus.name!r}", "it was not saved; report this as a bug")
-    with atomic_save(dest) as f: f.write(data)
+    atomic_write(dest, data)
     return dest
 
 # %% ../nbs/01_corpora.ipynb #be339cda

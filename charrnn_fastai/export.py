@@ -21,21 +21,20 @@ from fastcore.meta import delegates
 from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load as safetensors_tensors
 from . import __version__
-from .vocab import CharRNNError, CharVocab
+from .vocab import CharRNNError, CharVocab, TEMP_PREFIX, atomic_write
 from .models import CharRNN
 from .generate import generate, stream
 
 # %% auto #0
-__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BUNDLE_JSON', 'model_tensors', 'atomic_write', 'bundle_info', 'write_bundle',
-           'save_bundle', 'sniff_file', 'read_bundle_info', 'read_weights', 'bundle_model', 'as_device', 'CharBundle',
-           'load_bundle', 'load_learner_pickle']
+__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BUNDLE_JSON', 'model_tensors', 'bundle_info', 'write_bundle', 'save_bundle',
+           'sniff_file', 'read_bundle_info', 'read_weights', 'bundle_model', 'as_device', 'CharBundle', 'load_bundle',
+           'load_learner_pickle']
 
 # %% ../nbs/07_export.ipynb #e1480ac3
 BUNDLE_FORMAT = 'charrnn_fastai.bundle' # bundle.json's `format`: what the folder is
 BUNDLE_VERSION = 1 # bundle.json's `format_version`; a loader reads this version and older
 BUNDLE_JSON = 'bundle.json'
 _weights_name = re.compile(r'model-[0-9a-f]{16}\.safetensors') # the weights files a save writes (and may delete)
-_temp_prefix = '.tmp-' # files being written; never part of a bundle
 
 # %% ../nbs/07_export.ipynb #861e744a
 def model_tensors(model:nn.Module, # Any module; its `state_dict` is read
@@ -46,30 +45,6 @@ def model_tensors(model:nn.Module, # Any module; its `state_dict` is read
         key = (t.untyped_storage().data_ptr(), t.storage_offset(), t.shape, t.dtype)
         if key not in seen: seen.add(key); out[name] = t.detach().cpu().contiguous()
     return out
-
-# %% ../nbs/07_export.ipynb #01c4ac09
-def _fsync_dir(folder:Path):
-    "Make a rename inside `folder` durable (POSIX; elsewhere a no-op)"
-    if os.name != 'posix': return
-    fd = os.open(folder, os.O_RDONLY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
-def atomic_write(fn:Path|str, # The file to (re)place
-                 data:bytes, # Its whole new content
-                ):
-    "Write `data` to `fn` so that `fn` holds either its old content or all of `data`, never part of it"
-    fn = Path(fn)
-    tmp = fn.parent/f'{_temp_prefix}{fn.name}.{os.urandom(6).hex()}'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666) # 0o666 less the umask, as open() gives
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, fn)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(fn.parent)
 
 # %% ../nbs/07_export.ipynb #219e75e6
 def _json_safe(name, o):
@@ -105,7 +80,7 @@ def _remove_stale(path:Path):
     "Delete the temp files and the weights files in bundle folder `path` that its `bundle.json` does not name"
     keep = _named_weights(path)
     for f in path.iterdir():
-        if f.name != keep and (_weights_name.fullmatch(f.name) or f.name.startswith(_temp_prefix)): f.unlink(missing_ok=True)
+        if f.name != keep and (_weights_name.fullmatch(f.name) or f.name.startswith(TEMP_PREFIX)): f.unlink(missing_ok=True)
 
 # %% ../nbs/07_export.ipynb #cbdf6d52
 def write_bundle(path:Path|str, # The bundle folder; created if missing, replaced if it is a bundle

@@ -15,7 +15,6 @@ import matplotlib.pyplot as plt
 from fastcore.basics import patch, noop
 from fastcore.foundation import L
 from fastcore.meta import delegates
-from fastcore.xtras import atomic_save
 from fastprogress.core import IN_NOTEBOOK
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save as safetensors_bytes, load_file
@@ -29,8 +28,8 @@ from torch.amp import GradScaler
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import ParamScheduler # also patches fit_one_cycle, fit_flat_cos and lr_find onto Learner
 from fastai.losses import CrossEntropyLossFlat
-from fastai.torch_core import get_random_states, set_random_states
-from .vocab import CharRNNError, CharVocab, describe_chars
+from fastai.torch_core import get_random_states, set_random_states, rank_distrib
+from .vocab import CharRNNError, CharVocab, describe_chars, atomic_write
 from .models import CharRNN
 
 # %% auto #0
@@ -230,10 +229,10 @@ class EpochLines(Callback):
 
 # %% ../nbs/04_learner.ipynb #e72e75ec
 class CheckpointCallback(Callback):
-    "Write a resumable checkpoint to `path` at the end of every epoch (see `CharLearner.save_checkpoint`)"
+    "Write a resumable checkpoint to `path` at the end of every epoch (see `CharLearner.save_checkpoint`); in several processes, the first writes it"
     order = TrainingState.order + 1
     def __init__(self, path): self.path = Path(path) # The checkpoint file, e.g. `models/run.ckpt.safetensors`
-    def before_fit(self): self.run = _in_fit(self)
+    def before_fit(self): self.run = _in_fit(self) and rank_distrib() == 0
     def before_epoch(self): self.epoch_trained = False
     def after_train(self): self.epoch_trained = True
     def after_epoch(self):
@@ -470,7 +469,7 @@ def save_checkpoint(self:CharLearner,
     "Write a resumable checkpoint of the last finished epoch to `path`, atomically"
     tensors, meta = self.snapshot or self.checkpoint_state()
     data = safetensors_bytes(tensors, metadata={_CHECKPOINT_KEY: json.dumps(meta)})
-    with atomic_save(path, 'wb') as f: f.write(data)
+    atomic_write(path, data)
     return Path(path)
 
 # %% ../nbs/04_learner.ipynb #c5e436a0

@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
 # %% ../nbs/06_viz.ipynb #52b88c37
 from __future__ import annotations
-import math, re
+import io, math, re
 from html import escape, unescape
 from pathlib import Path
 import numpy as np
@@ -16,8 +16,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
-from fastcore.xtras import atomic_save
-from .vocab import CharRNNError, CharVocab
+from .vocab import CharRNNError, CharVocab, atomic_write
 from .models import CharRNN
 
 # %% auto #0
@@ -167,7 +166,7 @@ class VizHTML:
 
     def save(self, path)->Path: # The file to write, e.g. 'activations.html'
         "Write the page to `path` atomically; returns `path`"
-        with atomic_save(path, 'w', encoding='utf-8') as f: f.write(self.page())
+        atomic_write(path, self.page().encode('utf-8'))
         return Path(path)
 
 # %% ../nbs/06_viz.ipynb #b02c925d
@@ -452,7 +451,9 @@ def save_figure(fig, # A matplotlib figure
                )->Path:
     "Write `fig` to `path` atomically, in the format its suffix names"
     fmt = Path(path).suffix[1:].lower() or 'png'
-    with atomic_save(path, 'wb') as f: fig.savefig(f, format=fmt, dpi=120, bbox_inches='tight')
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=120, bbox_inches='tight')
+    atomic_write(path, buf.getvalue())
     return Path(path)
 
 # %% ../nbs/06_viz.ipynb #de884d6a

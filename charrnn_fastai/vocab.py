@@ -6,14 +6,14 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/vocab.html.md"""
 
 # %% ../nbs/00_vocab.ipynb #dc070809
 from __future__ import annotations
-import json
+import json, os
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from fastcore.xtras import atomic_save
+
 
 # %% auto #0
-__all__ = ['CharRNNError', 'code_point_chunks', 'describe_chars', 'CharVocab']
+__all__ = ['TEMP_PREFIX', 'CharRNNError', 'code_point_chunks', 'describe_chars', 'CharVocab', 'atomic_write']
 
 # %% ../nbs/00_vocab.ipynb #72f891c3
 class CharRNNError(ValueError):
@@ -133,11 +133,38 @@ def from_json(cls:CharVocab, s:str): # A string made by `CharVocab.to_json`
     except (ValueError, TypeError, KeyError): raise CharRNNError("This is not a CharVocab JSON (expected {\"itos\": [...]}): give the text written by CharVocab.to_json or save.") from None
     return cls(itos)
 
+# %% ../nbs/00_vocab.ipynb #01c4ac09
+TEMP_PREFIX = '.tmp-' # the names of files being written start with it
+
+def _fsync_dir(folder:Path):
+    "Make a rename inside `folder` durable (POSIX; elsewhere a no-op)"
+    if os.name != 'posix': return
+    fd = os.open(folder, os.O_RDONLY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
+def atomic_write(fn:Path|str, # The file to (re)place
+                 data:bytes, # Its whole new content (text: encode it first)
+                ):
+    "Write `data` to `fn` so that `fn` holds either its old content or all of `data`, never part of it"
+    fn = Path(fn)
+    fn.parent.mkdir(parents=True, exist_ok=True)
+    tmp = fn.parent/f'{TEMP_PREFIX}{fn.name}.{os.urandom(6).hex()}'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666) # 0o666 less the umask, as open() gives
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, fn)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(fn.parent)
+
 # %% ../nbs/00_vocab.ipynb #789630cc
 @patch
 def save(self:CharVocab, path): # File to write, e.g. `models/shakespeare/vocab.json`
     "Write the vocabulary's JSON to `path` atomically; returns `path`"
-    with atomic_save(path, 'w', encoding='ascii') as f: f.write(self.to_json())
+    atomic_write(path, self.to_json().encode('ascii'))
     return Path(path)
 
 # %% ../nbs/00_vocab.ipynb #ef1f66a2

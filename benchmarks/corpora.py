@@ -1,0 +1,164 @@
+"""The five corpora × {vanilla RNN, LSTM, GRU}: validation loss, bits per char, accuracy, time and a sample of each.
+
+Every run is the learner's real path, `char_dls` → `char_rnn_learner` → `fit_one_cycle`, at one documented size and
+budget, the same for all fifteen runs so that only the cell and the corpus change:
+
+* text: the first `--chars` characters of each corpus (600,000 by default: Nietzsche, the smallest, has 600,893), split
+  90/10 with the validation tail contiguous (540,000 training / 60,000 validation characters);
+* model: one recurrent layer of `--n_hidden` units (256) with embedding input, no dropout; the same hidden size for
+  all three cells, so the LSTM and GRU have about 4× and 3× the vanilla RNN's recurrent parameters (the textbook's
+  comparison: the same state size, richer cells);
+* training: bs 32, seq_len 100, `fit_one_cycle(--epochs, lr)` = 3 epochs (1.62 M training characters per run),
+  gradients clipped at norm 0.5, float32, one torch thread, seed 42. Each cell trains at its own peak learning rate
+  (`--lrs`), the best of 3e-3, 1e-2 and 2e-2 for that cell on Shakespeare with these settings (`SWEEP` below), so
+  that no cell loses for a learning rate chosen for another;
+* reported: the best epoch's validation loss (nats/char) and bits per char (nats / ln 2), its accuracy (the share of
+  characters whose most likely prediction is right), wall-clock training seconds (validation included), and a
+  300-character sample at temperature 0.8 (seed 0, starting after a newline);
+* then one model (`--temp_corpus`'s LSTM) sampled at temperatures 0.2, 0.5, 0.8, 1.0 and 1.5, each after a newline.
+
+Outputs, each written atomically: `benchmarks/results/corpora.md` (the table and the samples), `corpora.csv` (one
+row per run, samples included) and `temperatures.md`. The trained models are saved as bundles (safetensors + JSON)
+under `--bundles` (default: `~/.cache/charrnn_fastai/corpora`, outside the repository); the script prints where.
+
+    CHARRNN_DATA=/path/to/corpora nice -n 10 python benchmarks/corpora.py     # ~20 min on 2 quiet CPU cores, ~45 on busy ones
+    python benchmarks/corpora.py --corpora shakespeare --archs lstm --epochs 1   # a quick look
+    python benchmarks/corpora.py --corpora shakespeare --lrs 'rnn=3e-3 lstm=3e-3 gru=3e-3'   # one point of the sweep
+    python benchmarks/corpora.py --corpora 'obama trump' --results /tmp/part2   # runs are seeded: split them over processes
+    python benchmarks/corpora.py --report-only                                  # rewrite corpora.md from corpora.csv
+"""
+import io, math, os, time, warnings
+from pathlib import Path
+import pandas as pd
+import torch
+from fastcore.script import call_parse
+from fastai.torch_core import set_seed
+from charrnn_fastai.corpora import load_corpus
+from charrnn_fastai.data import char_dls
+from charrnn_fastai.learner import char_rnn_learner
+import charrnn_fastai.learn_generate # adds learn.generate
+from charrnn_fastai.export import save_bundle, atomic_write
+
+CORPORA = ('shakespeare', 'nietzsche', 'anna_karenina', 'obama', 'trump')
+ARCHS = ('rnn', 'lstm', 'gru')
+TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.5)
+RESULTS = Path(__file__).parent/'results'
+WHY_NOT = ("Why: the budget. Every run sees 1.62 M training characters, a few minutes of CPU, where Karpathy's char-rnn "
+           "models train for tens of epochs. Early in training a model is learning short-range statistics (letters, common "
+           "words), which a vanilla RNN learns about as well as a gated cell, with a quarter (against the LSTM) or a third (against the "
+           "GRU) of the recurrent weights to fit; "
+           "the LSTM and GRU pay off on longer-range structure (quotes, line lengths, speaker turns), which matters once "
+           "those are learned. The gap opens with training: on Shakespeare with twice the budget (`--epochs 6`, 3.24 M "
+           "characters; same settings otherwise) the RNN reaches 1.5603 nats/char and the LSTM 1.5257, ahead by 0.035 "
+           "where at 3 epochs it was 0.003 behind. The GRU, whose update gate lets it carry its state with no extra cell, "
+           "gets there sooner; on Obama, where it too ends behind, all three are within 0.015 nats/char.")
+SWEEP = 'validation loss at 3e-3 / 1e-2 / 2e-2: RNN 1.789 / 1.635 / 1.639, LSTM 1.937 / 1.720 / 1.637, GRU not run / 1.542 / 1.578'
+
+def train_one(text, arch, r):
+    "Train `arch` on `text` with the settings `r`; the learner and the wall-clock seconds"
+    set_seed(r['seed'], reproducible=True)
+    dls = char_dls(text, bs=r['bs'], seq_len=r['seq_len'])
+    learn = char_rnn_learner(dls, arch=arch, n_hidden=r['n_hidden'], n_layers=r['n_layers'], progress=False)
+    start = time.perf_counter()
+    with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'])
+    return learn, time.perf_counter() - start
+
+def sample(learn, temperature, n=300):
+    "A seeded sample of `n` characters, starting after a newline"
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore') # the empty prime's note
+        return learn.generate('', n=n, temperature=temperature, seed=0)
+
+def result_row(corpus, arch, learn, secs):
+    "One row of the table"
+    h = learn.history
+    best = h.loc[h.valid_loss.idxmin()]
+    return dict(corpus=corpus, arch=arch, params=sum(p.numel() for p in learn.model.parameters()),
+                valid_loss=round(float(best.valid_loss), 4), bpc=round(float(best.valid_loss) / math.log(2), 4),
+                accuracy=round(float(best.accuracy), 4), train_s=round(secs, 1), sample=sample(learn, 0.8))
+
+def fenced(text): return '```\n' + text.replace('```', "'''") + '\n```'
+
+def verdict(df):
+    "Where LSTM and GRU beat the vanilla RNN on validation loss, and where not"
+    loss = df.pivot(index='corpus', columns='arch', values='valid_loss')
+    lose = [f"{c} ({a} {loss.loc[c, a]:.4f} ≥ rnn {loss.loc[c, 'rnn']:.4f})" for c in loss.index for a in ('lstm', 'gru')
+            if {a, 'rnn'} <= set(loss.columns) and loss.loc[c, a] >= loss.loc[c, 'rnn']]
+    if not lose: return "LSTM and GRU beat the vanilla RNN on validation loss on every corpus."
+    return "**Where the vanilla RNN is not beaten:** " + '; '.join(lose) + ".\n\n" + WHY_NOT
+
+def md_table(df, places:dict|None=None):
+    "`df` as a markdown table: numbers right-aligned, floats to 4 places (or `places[column]`), integers with thousands separators"
+    places = places or {}
+    def fmt(c, v): return f"{v:,}" if isinstance(v, int) else f"{v:.{places.get(c, 4)}f}" if isinstance(v, float) else str(v)
+    right = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    lines = ['| ' + ' | '.join(df.columns) + ' |', '|' + '|'.join('---:' if r else '---' for r in right) + '|']
+    return '\n'.join(lines + ['| ' + ' | '.join(fmt(c, v) for c, v in zip(df.columns, row)) + ' |' for row in df.astype(object).itertuples(index=False)])
+
+def corpora_md(df, header):
+    "The table, the verdict and the samples as markdown"
+    cols = ['corpus', 'arch', 'params', 'valid_loss', 'bpc', 'accuracy', 'train_s']
+    table = df[cols].rename(columns={'valid_loss': 'valid loss (nats/char)', 'bpc': 'bits/char', 'train_s': 'training (s)'})
+    parts = [f"# Five corpora × RNN, LSTM, GRU\n\n{header}\n", md_table(table, {'training (s)': 1}),
+             f"\n{verdict(df)}\n", "## Samples (temperature 0.8, 300 characters)\n"]
+    parts += [f"### {row.corpus}, {row.arch}\n\n{fenced(row.sample)}\n" for row in df.itertuples()]
+    return '\n'.join(parts)
+
+def temperatures_md(corpus, learn):
+    "One model's samples at each temperature, side by side"
+    cells = ' | '.join(f"<pre>{sample(learn, t)}</pre>".replace('\n', '<br>').replace('|', '&#124;') for t in TEMPERATURES)
+    return (f"# Temperature\n\nThe {corpus} LSTM of `benchmarks/corpora.py`, 300 characters after a newline at each "
+            f"temperature (seed 0). Low temperatures repeat the likeliest words; high ones invent spellings.\n\n"
+            f"| {' | '.join(f'T = {t}' for t in TEMPERATURES)} |\n|{'---|' * len(TEMPERATURES)}\n| {cells} |\n")
+
+def write_text(folder, name, text): atomic_write(Path(folder)/name, text.encode())
+
+def write_report(df, header, folder)->str:
+    "Write corpora.csv and corpora.md from the rows `df` to `folder`; the markdown without the samples"
+    buf = io.StringIO(); df.to_csv(buf, index=False)
+    write_text(folder, 'corpora.csv', buf.getvalue())
+    md = corpora_md(df, header)
+    write_text(folder, 'corpora.md', md)
+    return md.split('## Samples')[0]
+
+@call_parse
+def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
+         archs:str=' '.join(ARCHS), # Cells to run, space-separated
+         chars:int=600_000, # Characters of each corpus used (its first ones)
+         n_hidden:int=256, # Units in the recurrent layer, the same for every cell
+         n_layers:int=1, # Recurrent layers
+         bs:int=32, # Streams per batch
+         seq_len:int=100, # Characters per BPTT step
+         epochs:int=3, # Epochs of fit_one_cycle
+         lrs:str='rnn=1e-2 lstm=2e-2 gru=1e-2', # Peak learning rate of each cell, `cell=lr` space-separated
+         seed:int=42, # Random seed of every run
+         threads:int=1, # torch threads
+         temp_corpus:str='shakespeare', # The corpus whose LSTM is sampled at several temperatures
+         bundles:str=str(Path.home()/'.cache'/'charrnn_fastai'/'corpora'), # Where the trained models are saved (bundles)
+        results:str=str(RESULTS), # Where corpora.md, corpora.csv and temperatures.md go
+        report_only:bool=False, # Train nothing: rewrite corpora.md from the corpora.csv in `results` (after changing the report's text)
+        ):
+    "Train a vanilla RNN, an LSTM and a GRU (1×256, embedding input) on the first 600,000 characters of each of the five corpora for 3 epochs of fit_one_cycle (bs 32, seq_len 100, clip 0.5, one thread), at each cell's best learning rate; write benchmarks/results/corpora.md, corpora.csv and temperatures.md; see the module docstring"
+    torch.set_num_threads(threads)
+    r = dict(n_hidden=n_hidden, n_layers=n_layers, bs=bs, seq_len=seq_len, epochs=epochs, seed=seed)
+    lr = {a: float(v) for a, v in (o.split('=') for o in lrs.split())}
+    header = (f"The first {chars:,} characters of each corpus, split 90/10 (contiguous validation tail); {n_layers}×{n_hidden} "
+              f"layer, embedding input, no dropout; bs {bs}, seq_len {seq_len}, `fit_one_cycle({epochs}, lr)` with lr {', '.join(f'{a} {v:g}' for a, v in lr.items())} "
+              f"(each cell's best of 3e-3, 1e-2, 2e-2 on Shakespeare with these settings: {SWEEP}), gradients clipped at 0.5, float32, {threads} torch thread(s), seed {seed}, on {os.cpu_count()} shared CPU cores. Validation "
+              f"loss and accuracy of the best epoch; training time is wall-clock, validation included. "
+              f"Made by `python benchmarks/corpora.py`. The machine is shared: "
+              f"training times are wall-clock under whatever else was running (the script prints the load average after each run).")
+    if report_only: return print(write_report(pd.read_csv(Path(results)/'corpora.csv', keep_default_na=False), header, results))
+    print(header, f"\nBundles go to {bundles}", flush=True)
+    rows, start = [], time.perf_counter()
+    for corpus in corpora.split():
+        text = load_corpus(corpus)[:chars]
+        for arch in archs.split():
+            learn, secs = train_one(text, arch, {**r, 'lr': lr[arch]})
+            rows.append(result_row(corpus, arch, learn, secs))
+            save_bundle(learn, Path(bundles)/f'{corpus}_{arch}', corpus=corpus)
+            print(f"{corpus:14} {arch:5} valid_loss {rows[-1]['valid_loss']:.4f}  bpc {rows[-1]['bpc']:.4f}  "
+                  f"acc {rows[-1]['accuracy']:.4f}  {secs:6.1f} s  load {os.getloadavg()[0]:.2f}", flush=True)
+            if corpus == temp_corpus and arch == 'lstm': write_text(results, 'temperatures.md', temperatures_md(corpus, learn))
+            table = write_report(pd.DataFrame(rows), header, results)
+    print(f"\n{table}\nAll runs: {time.perf_counter() - start:.0f} s. Results in {results}; bundles in {bundles}.")
