@@ -25,11 +25,7 @@ import multiprocessing as mp, random, shutil, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from fastcore.script import call_parse
-
-def _vm(field):
-    "A memory figure of this process from /proc/self/status, in bytes"
-    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(field + ':'))
-    return int(line.split()[1]) * 1024
+from procmem import vm
 
 def _mapped(suffix='.ids'):
     "Resident bytes of this process's mappings of files whose name ends with `suffix`"
@@ -58,11 +54,11 @@ def _dls(path, cache_dir):
 def _measure(stage, path, cache_dir):
     "In a fresh process: run `stage`; its result, seconds, peak memory (whole and above the baseline), private memory and mapped file at the end"
     import charrnn_fastai.distributed, charrnn_fastai.data  # imports are part of the baseline, not of the figures
-    base, base_anon = _vm('VmRSS'), _vm('RssAnon')
+    base, base_anon = vm('VmRSS'), vm('RssAnon')
     t0 = time.perf_counter()
     what = stage(path, cache_dir)
-    return dict(what=what, s=time.perf_counter() - t0, peak=_vm('VmHWM'), above=_vm('VmHWM') - base,
-                private=_vm('RssAnon') - base_anon, mapped=_mapped())
+    return dict(what=what, s=time.perf_counter() - t0, peak=vm('VmHWM'), above=vm('VmHWM') - base,
+                private=vm('RssAnon') - base_anon, mapped=_mapped())
 
 def _run(stage, path, cache_dir):
     "`_measure` in a process of its own"

@@ -22,11 +22,7 @@ import multiprocessing as mp, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from fastcore.script import call_parse
-
-def _vm(field):
-    "A memory figure of this process from /proc/self/status, in bytes"
-    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(field + ':'))
-    return int(line.split()[1]) * 1024
+from procmem import vm
 
 def _build_char_dls(text, bs, seq_len):
     "This library's DataLoaders: the text as one character stream"
@@ -46,14 +42,14 @@ def _measure(build, path, bs, seq_len):
     "In a fresh process: load `path`, build its DataLoaders with `build`, fetch a batch; seconds and peak bytes above baseline"
     import fastai.text.all, charrnn_fastai.data  # imports are part of the baseline, not of the figures
     from charrnn_fastai.corpora import load_corpus
-    base = _vm('VmRSS')
+    base = vm('VmRSS')
     t0 = time.perf_counter()
     text = load_corpus(path)
     t1 = time.perf_counter()
     dls = build(text, bs, seq_len)
     dls.train.one_batch()
     t2 = time.perf_counter()
-    return dict(load_s=t1 - t0, build_s=t2 - t1, peak=_vm('VmHWM') - base)
+    return dict(load_s=t1 - t0, build_s=t2 - t1, peak=vm('VmHWM') - base)
 
 def _run(build, path, bs, seq_len):
     "`_measure` in a process of its own"
