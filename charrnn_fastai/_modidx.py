@@ -448,5 +448,6 @@ d = { 'settings': { 'branch': 'main',
                                       'charrnn_fastai.vocab._as_id_array': ('vocab.html#_as_id_array', 'charrnn_fastai/vocab.py'),
                                       'charrnn_fastai.vocab._fsync_dir': ('vocab.html#_fsync_dir', 'charrnn_fastai/vocab.py'),
                                       'charrnn_fastai.vocab.atomic_write': ('vocab.html#atomic_write', 'charrnn_fastai/vocab.py'),
+                                      'charrnn_fastai.vocab.atomic_writer': ('vocab.html#atomic_writer', 'charrnn_fastai/vocab.py'),
                                       'charrnn_fastai.vocab.code_point_chunks': ('vocab.html#code_point_chunks', 'charrnn_fastai/vocab.py'),
                                       'charrnn_fastai.vocab.describe_chars': ('vocab.html#describe_chars', 'charrnn_fastai/vocab.py')}}}

@@ -7,13 +7,14 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/vocab.html.md"""
 # %% ../nbs/00_vocab.ipynb #dc070809
 from __future__ import annotations
 import json, os
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 
 
 # %% auto #0
-__all__ = ['TEMP_PREFIX', 'CharRNNError', 'code_point_chunks', 'describe_chars', 'CharVocab', 'atomic_write']
+__all__ = ['TEMP_PREFIX', 'CharRNNError', 'code_point_chunks', 'describe_chars', 'CharVocab', 'atomic_writer', 'atomic_write']
 
 # %% ../nbs/00_vocab.ipynb #72f891c3
 class CharRNNError(ValueError):
@@ -143,22 +144,29 @@ def _fsync_dir(folder:Path):
     try: os.fsync(fd)
     finally: os.close(fd)
 
-def atomic_write(fn:Path|str, # The file to (re)place
-                 data:bytes, # Its whole new content (text: encode it first)
-                ):
-    "Write `data` to `fn` so that `fn` holds either its old content or all of `data`, never part of it"
+@contextmanager
+def atomic_writer(fn:Path|str, # The file to (re)place
+                 ): # Yields a binary file: write the whole new content to it
+    "Open a temp file beside `fn` that replaces `fn` when the block ends, so `fn` holds its old content or all of the new"
     fn = Path(fn)
     fn.parent.mkdir(parents=True, exist_ok=True)
     tmp = fn.parent/f'{TEMP_PREFIX}{fn.name}.{os.urandom(6).hex()}'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666) # 0o666 less the umask, as open() gives
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data); f.flush(); os.fsync(f.fileno())
+            yield f
+            f.flush(); os.fsync(f.fileno())
         os.replace(tmp, fn)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(fn.parent)
+
+def atomic_write(fn:Path|str, # The file to (re)place
+                 data:bytes, # Its whole new content (text: encode it first)
+                ):
+    "Write `data` to `fn` so that `fn` holds either its old content or all of `data`, never part of it"
+    with atomic_writer(fn) as f: f.write(data)
 
 # %% ../nbs/00_vocab.ipynb #789630cc
 @patch
