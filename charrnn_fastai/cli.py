@@ -16,6 +16,7 @@ from fastcore.script import call_parse, set_ctx
 from .vocab import CharRNNError, atomic_write, describe_chars
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
+from .generate import prime_ids
 from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
@@ -179,6 +180,8 @@ def interrupted(learn, # The learner whose fit was interrupted
                )->KeyboardInterrupt:
     "Write the checkpoint of the last finished epoch to `ckpt`; the `KeyboardInterrupt` to raise, which says how to resume"
     if learn.snapshot is None: return KeyboardInterrupt("Interrupted before training started: nothing to resume.")
+    from fastai.torch_core import rank_distrib
+    if rank_distrib(): return KeyboardInterrupt("Interrupted.") # in several processes, the first writes the checkpoint
     learn.save_checkpoint(ckpt)
     n = learn.fit_call['args']['n_epoch'] if learn.fit_call else '?'
     return KeyboardInterrupt(f"Interrupted after {learn.snapshot[1]['epochs_done']} of {n} epochs; the checkpoint is in {ckpt.parent}. To resume, {_resume_hint(f)}")
@@ -188,9 +191,10 @@ def _out_folder(out:str|None, sources:list)->Path:
     "`--out`, or `models/<the first source's name>`"
     return Path(out) if out else Path('models')/Path(str(sources[0])).stem
 
-def _check_train_options(arch, layers, hidden, dropout, epochs, lr, bs, seq_len, precision):
+def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
     if arch not in CharRNN.cells: raise CharRNNError(f"--arch {arch} is not an architecture: use one of {', '.join(CharRNN.cells)}.")
+    check_option(input in CharRNN.inputs, '--input', input, ' or '.join(map(repr, CharRNN.inputs)))
     for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
         check_option(v >= 1, flag, v, 'a whole number >= 1')
     check_option(0 <= dropout < 1, '--dropout', dropout, 'a probability, 0 <= dropout < 1')
@@ -208,9 +212,15 @@ def _fit(learn, lr, epochs, ckpt:Path, resume:bool):
         from charrnn_fastai.learner import read_checkpoint
         meta = read_checkpoint(ckpt)
         check_resumable(meta, learn, ckpt)
-        print(f"Resuming after epoch {meta['epochs_done']} of {meta['fit_call']['args']['n_epoch']} (the checkpoint's schedule).")
+        n = (meta.get('fit_call') or {}).get('args', {}).get('n_epoch')
+        if n is not None and meta['epochs_done'] >= n: # training ended, writing the results did not
+            print(f"The checkpoint's run finished all {n} epochs: writing its results.")
+            return learn.load_checkpoint(ckpt)
+        print(f"Resuming after epoch {meta['epochs_done']} of {n} (the checkpoint's schedule).")
         return learn.resume(ckpt)
     if lr is None:
+        from fastai.torch_core import num_distrib
+        if num_distrib() > 1: raise CharRNNError("--lr auto runs lr_find, which each process would run on its own streams: give --lr a number when training in several processes.")
         lr = float(learn.lr_find(show_plot=False).valley)
         print(f"lr_find picked lr {lr:.2e} (the valley of the loss curve).")
     learn.fit_one_cycle(epochs, lr)
@@ -237,18 +247,18 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     sources = list(source) or ['shakespeare']
-    rate = _check_train_options(arch, layers, hidden, dropout, epochs, lr, bs, seq_len, precision)
+    rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
-    torch.set_num_threads(threads or idle_threads())
+    if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
     dev, out = train_device(device), writable_folder(_out_folder(out, sources))
     ckpt = check_checkpoint(out, resume)
-    from fastai.torch_core import set_seed
+    from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
-    from fastai.torch_core import rank_distrib
     from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
     set_seed(seed, reproducible=True)
-    dls = char_dls(load_corpus(sources if len(sources) > 1 else sources[0]), bs=bs, seq_len=seq_len, device=dev)
+    corpus = sources if len(sources) > 1 else sources[0]
+    dls = char_dls(load_corpus(corpus), bs=bs, seq_len=seq_len, device=dev)
     if unknown := dls.vocab.unknown_chars(prime):
         raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made of the text's characters.")
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
@@ -264,7 +274,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     except KeyboardInterrupt: raise interrupted(learn, ckpt, charrnn_train) from None
     if rank_distrib(): return out # in several processes, the first writes the results
     if learn.history.empty: raise CharRNNError("Training diverged in its first epoch, so there is no model to save: try a lower --lr.")
-    write_results(learn, out, sources if len(sources) > 1 else sources[0], prime, seed=seed)
+    write_results(learn, out, corpus, prime, seed=seed)
     ckpt.unlink(missing_ok=True)
     s = learn.train_summary
     print(f"\nvalid loss {s['best_valid_loss']:.4f} nats/char ({s['best_bpc']:.4f} bits/char) at epoch {s['best_epoch'] + 1} of {s['epochs']}; "
@@ -276,13 +286,10 @@ def clean_prime(vocab, # The model's `CharVocab`
                 prime:str, # The prime as given
                 drop_unknown:bool=False, # Drop characters the model does not know, with a warning, instead of raising
                )->str:
-    "The prime, checked against the model's vocabulary, in the command line's words"
-    unknown = vocab.unknown_chars(prime)
-    if not unknown: return prime
-    if not drop_unknown:
+    "The prime, checked against the model's vocabulary by `prime_ids`, with the command line's advice"
+    if not drop_unknown and (unknown := vocab.unknown_chars(prime)):
         raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): remove them, or pass --drop-unknown to drop them.")
-    warnings.warn(f"Dropped the prime's characters the model does not know: {describe_chars(unknown)}.")
-    return ''.join(c for c in prime if c not in set(unknown))
+    return prime_ids(vocab, prime, drop_unknown)[1] if prime else prime
 
 # %% ../nbs/08_cli.ipynb #1da2608f
 def _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples):
@@ -318,14 +325,14 @@ def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_b
     _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples)
     b = load_bundle(bundle, device=device)
     prime = clean_prime(b.vocab, prime, drop_unknown)
-    if beam > 1: return _write(b.generate(prime, n=leNgth, beam=beam) + '\n')
-    for i in range(samples):
-        if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
-        _write(prime)
-        with empty_prime_ok():
+    with empty_prime_ok():
+        if beam > 1: return _write(b.generate(prime, n=leNgth, beam=beam) + '\n')
+        for i in range(samples):
+            if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
+            _write(prime)
             for piece in b.stream(prime, n=leNgth, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
                                   seed=None if seed is None else seed + i): _write(piece)
-        _write('\n')
+            _write('\n')
 
 # %% ../nbs/08_cli.ipynb #f5fcc7ce
 def viz_text(b, # The loaded bundle
