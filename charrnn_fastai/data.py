@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #1237c4a2
 from __future__ import annotations
-import numbers
+import mmap, numbers
 from functools import partial
 import numpy as np
 import pandas as pd
@@ -22,17 +22,22 @@ from .vocab import CharRNNError, CharVocab, describe_chars
 from .corpora import CORPORA
 
 # %% auto #0
-__all__ = ['encode_stream', 'split_sizes', 'split_stream', 'TensorChars', 'CharStream', 'IdsToLong', 'CharLMDataLoader',
-           'CharStreamBlock', 'source_text', 'char_dls', 'show_batch']
+__all__ = ['stream_dtype', 'encode_stream', 'split_sizes', 'split_stream', 'TensorChars', 'CharStream', 'IdsToLong',
+           'CharLMDataLoader', 'CharStreamBlock', 'source_text', 'char_dls', 'show_batch']
+
+# %% ../nbs/02_data.ipynb #4233cdd2
+def stream_dtype(vocab:CharVocab, # The vocabulary of the stream
+                )->np.dtype:
+    "The dtype of a stream of `vocab`'s ids: `uint8` for up to 256 characters, else `int16` up to 2**15, else `int32`"
+    return np.dtype(np.uint8 if len(vocab) <= 2**8 else np.int16 if len(vocab) <= 2**15 else np.int32)
 
 # %% ../nbs/02_data.ipynb #beea3c23
 def encode_stream(vocab:CharVocab, # The vocabulary; every character of `text` must be in it
                   text:str, # The corpus
                  )->np.ndarray:
     "The ids of `text` as a `uint8`, `int16` or `int32` numpy array"
-    ids = vocab.encode(text)
-    if ids.dtype == np.uint8: return ids
-    return ids.view(np.int16) if len(vocab) <= 2**15 else ids.astype(np.int32)
+    ids, dtype = vocab.encode(text), stream_dtype(vocab)
+    return ids.view(dtype) if ids.dtype.itemsize == dtype.itemsize else ids.astype(dtype) # same width: a view, every id fits
 
 # %% ../nbs/02_data.ipynb #3f28b656
 def split_sizes(n:int, # Characters in the stream
@@ -99,7 +104,8 @@ def source_text(source, # The text (str), a DataFrame (with `text_col`) or a Ser
             raise CharRNNError(f"{'Give text_col=' if text_col is None else f'The DataFrame has no column {text_col!r}: use text_col='} one of its columns {list(source.columns)}.")
         source = source[text_col]
     if not isinstance(source, pd.Series):
-        raise CharRNNError(f"char_dls takes the text itself (a str), a DataFrame with text_col, or a Series, not {type(source).__name__}: read files and corpus names with load_corpus first.")
+        raise CharRNNError(f"char_dls takes the text itself (a str), a DataFrame with text_col, a Series, or encoded ids (a numpy array, with vocab=), not {type(source).__name__}: "
+                          "read files and corpus names with load_corpus first.")
     bad = source[source.map(lambda o: not isinstance(o, str))]
     if len(bad): raise CharRNNError(f"{len(bad)} rows of {source.name!r} are not text (the first is row {bad.index.tolist()[0]!r}: {bad.tolist()[0]!r}): drop or fill them, e.g. with .dropna().")
     return sep.join(source.tolist())
@@ -118,18 +124,34 @@ def _check_fits(part, n, bs, seq_len, text):
     raise CharRNNError(f"The {part} text has {n:,} characters, {need - n:,} short of one batch (bs*seq_len+1 = {need:,}): {fix}.")
 
 # %% ../nbs/02_data.ipynb #7a722c5e
-_STREAM_DTYPES = (np.uint8, np.int16, np.int32) # what `encode_stream` returns, and every torch device handles
+def _ids_range(ids:np.ndarray, # A 1-d array of ids, possibly a memory map
+               block:int=2**24, # Ids read at a time
+              )->tuple: # `(smallest, largest)`
+    "The smallest and largest of `ids`, read a block at a time: a memory map is read in place, never copied whole"
+    lows, highs = zip(*((b.min(), b.max()) for b in (ids[i:i + block] for i in range(0, len(ids), block))))
+    return int(min(lows)), int(max(highs))
 
+# %% ../nbs/02_data.ipynb #cfba0d14
+def _copy_on_write(ids:np.ndarray, # Encoded ids, possibly a memory map
+                  )->np.ndarray:
+    "`ids`, or, if it is a read-only memory map, the same bytes of its file mapped copy-on-write; never a copy"
+    if ids.flags.writeable or getattr(ids, '_mmap', None) is None or not (ids.flags.c_contiguous and len(ids)): return ids
+    start = ids.offset - ids.offset % mmap.ALLOCATIONGRANULARITY # where numpy's map of the file begins
+    offset = start + ids.ctypes.data - np.frombuffer(ids._mmap, np.uint8).ctypes.data
+    return np.memmap(ids.filename, ids.dtype, 'c', offset=offset, shape=ids.shape)
+
+# %% ../nbs/02_data.ipynb #4937e27c
 def _check_ids(ids:np.ndarray, # Encoded ids, e.g. from `encode_stream`, or an `np.memmap` of them
                vocab:CharVocab|None, # The vocabulary they were encoded with
               )->np.ndarray:
-    "`ids`, after checking that they can be a stream of `vocab`'s characters"
+    "`ids` (a read-only map opened copy-on-write), after checking that they are a stream of `vocab`'s characters"
     if vocab is None: raise CharRNNError("Encoded ids need their vocabulary: pass vocab= the CharVocab they were encoded with.")
-    if ids.ndim != 1 or ids.dtype not in _STREAM_DTYPES:
-        raise CharRNNError(f"Encoded ids must be a 1-d array of uint8, int16 or int32, not a {ids.ndim}-d array of {ids.dtype}: encode the text with encode_stream(vocab, text).")
-    if not isinstance(ids, np.memmap) and len(ids) and not 0 <= ids.min() <= ids.max() < len(vocab):
-        raise CharRNNError(f"The ids run from {ids.min()} to {ids.max()}, outside the vocabulary's 0..{len(vocab)-1}: pass the vocabulary they were encoded with.")
-    return ids
+    dtype = stream_dtype(vocab)
+    if ids.ndim != 1 or ids.dtype != dtype:
+        raise CharRNNError(f"The ids of a {len(vocab)}-character vocabulary must be a 1-d array of {dtype}, not a {ids.ndim}-d array of {ids.dtype}: encode the text with encode_stream(vocab, text).")
+    if len(ids) and not 0 <= (r := _ids_range(ids))[0] <= r[1] < len(vocab):
+        raise CharRNNError(f"The ids run from {r[0]} to {r[1]}, outside the vocabulary's 0..{len(vocab)-1}: pass the vocabulary they were encoded with.")
+    return _copy_on_write(ids)
 
 # %% ../nbs/02_data.ipynb #f3d2c6e4
 def _stream_ids(stream, # The text (str), or its ids (see `_check_ids`)
@@ -161,8 +183,8 @@ def char_dls(source, # The text (str), a DataFrame (with `text_col`) or Series o
     stream = source if isinstance(source, np.ndarray) else source_text(source, text_col, sep)
     if isinstance(stream, str) and (not stream or stream.isspace()):
         raise CharRNNError("The text is empty or only whitespace: give char_dls some text, e.g. load_corpus('shakespeare').")
-    for part, n in zip(['training', 'validation'], split_sizes(len(stream), valid_pct)): _check_fits(part, n, bs, seq_len, stream)
-    ids, vocab = _stream_ids(stream, vocab)
+    ids, vocab = _stream_ids(stream, vocab) # ids are checked before their number: a 2-d array's length is not its size
+    for part, n in zip(['training', 'validation'], split_sizes(len(ids), valid_pct)): _check_fits(part, n, bs, seq_len, stream)
     dblock = DataBlock(blocks=CharStreamBlock(vocab, seq_len), get_items=partial(split_stream, valid_pct=valid_pct), splitter=IndexSplitter([1]))
     return dblock.dataloaders(ids, bs=bs, device=device, **kwargs)
 

@@ -13,15 +13,14 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from fastcore.basics import patch, noop
-from fastcore.xtras import atomic_save
 from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
 from fastai.text.data import LMDataLoader, LMTensorText
 from fastai.torch_core import num_distrib, rank_distrib
-from .vocab import CharRNNError, CharVocab
+from .vocab import CharRNNError, CharVocab, atomic_writer
 from .corpora import CORPORA, corpus_dirs, corpus_path
-from .data import CharLMDataLoader, encode_stream
-from .learner import CharLearner, CharLoss, CharAccuracy
+from .data import CharLMDataLoader, encode_stream, stream_dtype
+from .learner import CharLearner, CharLoss, CharAccuracy, _in_fit
 
 # %% auto #0
 __all__ = ['file_sha256', 'text_chunks', 'scan_vocab', 'write_ids', 'stream_cache_dir', 'corpus_memmap', 'check_world',
@@ -99,7 +98,7 @@ def _open_ids(path, # A file written by `write_ids`
 def _size(n:int)->str: return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 def write_ids(src, # A UTF-8 text file
-              dest, # The file of ids to write (atomically: a temp file in its folder, then a rename)
+              dest, # The file of ids to write (atomically: a temp file in its folder, flushed to disk, then renamed)
               sha256:str|None=None, # The SHA-256 of `src`, if already known
               chunk_bytes:int=2**24, # Bytes read at a time
              )->Path:
@@ -107,11 +106,11 @@ def write_ids(src, # A UTF-8 text file
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     vocab, n = scan_vocab(src, chunk_bytes)
-    dtype = encode_stream(vocab, vocab.itos[0]).dtype # the dtype `encode_stream` gives this vocabulary
+    dtype = stream_dtype(vocab)
     header = _ids_header(sha256 or file_sha256(src, chunk_bytes), n, vocab, dtype)
     need, free = len(header) + n * dtype.itemsize, shutil.disk_usage(dest.parent).free
     if need > free: raise CharRNNError(f"The encoded corpus needs {_size(need)} but {dest.parent} has {_size(free)} free: free some space or pass cache_dir= a folder on a bigger disk.")
-    with atomic_save(dest, 'wb') as f:
+    with atomic_writer(dest) as f:
         f.write(header)
         written = 0
         for text in text_chunks(src, chunk_bytes):
@@ -143,7 +142,8 @@ def corpus_memmap(source, # A UTF-8 text file, or a registry name such as 'shake
     if cache.is_file():
         try: return _open_ids(cache, sha)
         except _Unusable as e: warnings.warn(f"The cached ids at {cache} are unusable ({e}): rebuilding them.")
-    return _open_ids(write_ids(path, cache, sha, chunk_bytes), sha)
+    try: return _open_ids(write_ids(path, cache, sha, chunk_bytes), sha)
+    except _Unusable as e: raise CharRNNError(f"The ids just written to {cache} are unusable ({e}): make sure nothing else writes to {cache.parent} or {path}, then run again.") from None
 
 # %% ../nbs/09_distributed.ipynb #107a95c5
 def check_world(bs:int, # Streams per batch, over all processes
@@ -168,6 +168,10 @@ class StreamShardDL(CharLMDataLoader):
         self.rank, self.world_size, self.rows = rank, world_size, bs // world_size
         super().__init__(dataset, bs=bs, **kwargs)
         self.bs, self.n = self.rows, self.n_batches * self.rows # this process's batches: `rows` streams each
+
+    def new(self, dataset=None, **kwargs):
+        "A loader like this one (fastai makes them for `get_preds`, for instance): the same share of the same streams unless `kwargs` say otherwise"
+        return super().new(dataset=dataset, **{'bs': self.rows * self.world_size, 'rank': self.rank, 'world_size': self.world_size, **kwargs})
 
     def create_item(self, seq):
         "Row `seq % rows` of batch `seq // rows`: row `rank*rows + seq % rows` of the single-process layout"
@@ -217,7 +221,7 @@ class StreamsTrainer(Callback):
         acc = self.accelerator
         self.learn.model = acc.prepare(self.model)
         if isinstance(self.model, DistributedDataParallel): self.model.__class__ = StreamsDDP
-        self.old_dls = list(self.dls.loaders)
+        self.old_dls, self.old_logger = list(self.dls.loaders), self.learn.logger
         self.learn.dls.loaders = [shard_streams(dl, acc.process_index, acc.num_processes, acc.device) for dl in self.old_dls]
         if acc.process_index: self.learn.logger = noop
 
@@ -228,18 +232,18 @@ class StreamsTrainer(Callback):
         if bad.item(): self.learn.loss_grad = self.learn.loss_grad * float('nan')
 
     def after_epoch(self):
-        "Count the characters every process trained on in the history, not only this one's share"
-        self.learn.training_state.chars *= self.accelerator.num_processes
+        "Count the characters every process trained on in the history, not only this one's share (in a fit: `lr_find` counts none)"
+        if _in_fit(self): self.learn.training_state.chars *= self.accelerator.num_processes
 
     def after_validate(self):
         for met in self.recorder._valid_mets:
             if isinstance(met, (CharLoss, CharAccuracy)): _sum_over_processes(met, self.accelerator)
 
     def after_fit(self):
-        "Give the learner back its model and loaders (also called by `distrib_ctx` when a fit stops with an exception)"
+        "Give the learner back its model, loaders and logger (also called by `distrib_ctx` when a fit stops with an exception)"
         if not hasattr(self, 'old_dls'): return
-        self.learn.model, self.learn.dls.loaders = getattr(self.model, 'module', self.model), self.old_dls
-        del self.old_dls
+        self.learn.model, self.learn.dls.loaders, self.learn.logger = getattr(self.model, 'module', self.model), self.old_dls, self.old_logger
+        del self.old_dls, self.old_logger
 
 # %% ../nbs/09_distributed.ipynb #ec11da98
 @patch
@@ -251,9 +255,11 @@ def distrib_ctx(self:CharLearner,
     world = num_distrib()
     if world <= 1: yield self; return
     for dl in self.dls.loaders: check_world(dl.bs, world)
-    cb, bars = StreamsTrainer(**kwargs), [cb for cb in self.cbs if isinstance(cb, ProgressCallback)] if rank_distrib() else []
+    cb, logger = StreamsTrainer(**kwargs), self.logger
+    bars = [c for c in self.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else [] # only the first process shows them
     self.remove_cbs(bars).add_cb(cb)
     try: yield self
     finally:
         cb.after_fit() # in case a fit stopped with an exception, which fastai does not follow with `after_fit`
         self.remove_cb(cb).add_cbs(bars)
+        self.logger = logger # `EpochLines`, which ends a fit after the trainer, puts back the silenced logger it found
