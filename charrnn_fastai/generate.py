@@ -137,9 +137,7 @@ def sample_ids(model:CharRNN, # The model
         with evaluating(model), native_cpu_kernels():
             out = []
             for _ in range(min(chunk, n - start)):
-                if x is not None:
-                    logits, hidden = model.step(x, hidden)
-                    logits = logits[:, -1]
+                if x is not None: logits, hidden = model.next_step(x[:, 0], hidden)
                 x = pick(logits)
                 out.append(x)
             chunk_ids = torch.cat(out, 1)
@@ -277,6 +275,5 @@ def beam_search(model:CharRNN, # The model
             js, rows, chars, texts = map(list, zip(*keep)) if keep else ([], [], [], [])
             scores = top.values[js]
             if not keep or t == n: break
-            logits, hidden = model.step(torch.tensor(chars, device=scores.device)[:, None], hidden_select(hidden, rows))
-            logits = logits[:, -1]
+            logits, hidden = model.next_step(torch.tensor(chars, device=scores.device), hidden_select(hidden, rows))
     return prime + max([best, *((rank(s, t), txt) for s, txt in zip(scores.tolist(), texts))])[1]

@@ -73,6 +73,14 @@ class ElmanLayer(nn.Module):
             hs.append(h)
         return torch.stack(hs, 1), h
 
+    def one_step(self,
+                 x:Tensor, # One input per row (bs, n_in)
+                 h:Tensor, # h_{t-1} (bs, n_hidden)
+                )->tuple[Tensor, Tensor]: # h_t, as the output and as the state
+        "One time step without the sequence axis: what generation runs per character"
+        h = self.phi(x @ self.W.T + self.b + h @ self.U.T)
+        return h, h
+
 # %% ../nbs/03_models.ipynb #10861335
 class ElmanRNN(nn.Module):
     "The textbook Elman network: h_t = φ(W x_t + U h_{t-1} + b), y_t = V h_t + c"
@@ -180,15 +188,20 @@ class TorchLayer(nn.Module):
                 x:Tensor, # Inputs (bs, sl, n_in)
                 h, # State from the previous step: (bs, n_hidden), or an (h, c) pair for the LSTM
                ): # Every output (bs, sl, n_hidden), and the new state
-        if x.shape[1] == 1 and not torch.is_grad_enabled(): return self._one_step(x, h)
+        if x.shape[1] == 1 and not torch.is_grad_enabled(): # one step of inference: the fused cell function
+            out, h = self.one_step(x[:, 0], h)
+            return out[:, None], h
         out, h = self.rnn(x, map_hidden(lambda t: t.unsqueeze(0).contiguous(), h)) # torch wants (1, bs, n_hidden)
         return out, map_hidden(lambda t: t.squeeze(0), h)
 
-    def _one_step(self, x, h):
-        "One time step through torch's fused cell function: the numbers of `self.rnn`, with a fraction of its overhead"
+    def one_step(self,
+                 x:Tensor, # One input per row (bs, n_in)
+                 h, # The state before it: (bs, n_hidden), or an (h, c) pair for the LSTM
+                ): # The output (bs, n_hidden), and the new state
+        "One time step without the sequence axis, through torch's fused cell function: the numbers of `self.rnn`, with a fraction of its overhead"
         r = self.rnn
-        h = _torch_cells[self.cell](x[:, 0], h, r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)
-        return (h[0] if self.cell == 'lstm' else h).unsqueeze(1), h
+        h = _torch_cells[self.cell](x, h, r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)
+        return (h[0] if self.cell == 'lstm' else h), h
 
 # %% ../nbs/03_models.ipynb #dbd54a0d
 class OneHot(nn.Module):
@@ -288,6 +301,19 @@ def step(self:CharRNN,
         new_hidden.append(h); raw_outputs.append(raw); outputs.append(out)
     logits = self.decoder(out)
     return (logits, new_hidden, raw_outputs, outputs) if return_layers else (logits, new_hidden)
+
+@patch
+def next_step(self:CharRNN,
+              x:Tensor, # The last character of each row (bs,)
+              hidden:list, # The state before it (see `init_hidden`)
+             ): # Logits for the next character (bs, vocab_sz), and the new state
+    "`step` for one character per row in eval mode, without the sequence axis or dropout: the step generation repeats"
+    if self.training: raise CharRNNError("next_step is for inference, without dropout: call model.eval() first.")
+    out, new_hidden = self.encoder(x), []
+    for layer, h in zip(self.layers, hidden, strict=True):
+        out, h = layer.one_step(out, h)
+        new_hidden.append(h)
+    return self.decoder(out), new_hidden
 
 # %% ../nbs/03_models.ipynb #439b9618
 @patch
