@@ -21,9 +21,9 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'check_option', 'native_bf16', 'train_device',
-           'writable_folder', 'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted',
-           'charrnn_train', 'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
+__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'check_option', 'train_device', 'writable_folder',
+           'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
+           'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
            'charrnn_corpora']
 
 # %% ../nbs/08_cli.ipynb #23e02ec5
@@ -83,13 +83,6 @@ def check_option(ok:bool, # Whether the value is fine
                  ):
     "Raise `CharRNNError` unless `ok`: `--epochs 0 is out of range: use a whole number >= 1.`"
     if not ok: raise CharRNNError(f"{flag} {value} is out of range: use {rule}.")
-
-# %% ../nbs/08_cli.ipynb #a33dffc2
-def native_bf16(device:torch.device)->bool:
-    "Whether `device` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX-512 BF16 or AMX"
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    if device.type != 'cpu': return False
-    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -254,7 +247,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     ckpt = check_checkpoint(out, resume)
     from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
-    from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback
+    from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback, native_bf16
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
     set_seed(seed, reproducible=True)
     corpus = sources if len(sources) > 1 else sources[0]

@@ -33,9 +33,9 @@ from .vocab import CharRNNError, CharVocab, describe_chars, atomic_write
 from .models import CharRNN
 
 # %% auto #0
-__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'BF16', 'DivergenceGuard', 'KeepBest',
-           'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback', 'CharLearner', 'char_rnn_cbs',
-           'char_rnn_learner', 'read_checkpoint']
+__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'native_bf16', 'BF16', 'DivergenceGuard',
+           'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback', 'CharLearner',
+           'char_rnn_cbs', 'char_rnn_learner', 'read_checkpoint']
 
 # %% ../nbs/04_learner.ipynb #ac27c43f
 class CharLoss(AvgLoss):
@@ -84,6 +84,14 @@ def _in_fit(cb:Callback)->bool:
     learn = cb.learn
     return getattr(learn, '_call', None) is not None and not hasattr(learn, 'lr_finder') and not hasattr(cb, 'gather_preds')
 
+# %% ../nbs/04_learner.ipynb #811642ce
+def native_bf16(device:torch.device, # The device to train on
+               )->bool:
+    "Whether `device` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX-512 BF16 or AMX"
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if device.type != 'cpu': return False
+    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+
 # %% ../nbs/04_learner.ipynb #17fb53ae
 class BF16(MixedPrecision):
     "fastai's `MixedPrecision` in bfloat16, with autocast on the model's device: CUDA or CPU"
@@ -91,6 +99,9 @@ class BF16(MixedPrecision):
     def before_fit(self):
         device = next(self.model.parameters()).device.type
         if device == 'cuda': return super().before_fit()
+        if not native_bf16(torch.device(device)):
+            raise CharRNNError("bf16=True needs native bfloat16 arithmetic, which this CPU lacks (no AVX-512 BF16 or AMX): "
+                               "train in float32 (bf16=False, or --precision fp32).")
         self.autocast, self.learn.scaler, self.scales = torch.autocast(device, dtype=torch.bfloat16), GradScaler(device, enabled=False), L()
 
 # %% ../nbs/04_learner.ipynb #95f65be7
