@@ -7,5 +7,6 @@ from .learner import *
 from .generate import *
 from .learn_generate import *
 from .viz import *
+from .memory import *
 from .export import *
 from .distributed import *

@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #1237c4a2
 from __future__ import annotations
-import mmap, numbers
+import mmap, numbers, random
 from functools import partial
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ import torch
 from fastcore.basics import patch
 from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.transforms import IndexSplitter
-from fastai.text.data import LMDataLoader, LMTensorText, TensorText
+from fastai.text.data import LMDataLoader, LMTensorText, TensorText, Chunks
 from fastai.torch_core import TitledStr, display_df
 from plum import dispatch
 from fasttransform import Transform
@@ -23,7 +23,7 @@ from .corpora import CORPORA
 
 # %% auto #0
 __all__ = ['stream_dtype', 'encode_stream', 'split_sizes', 'split_stream', 'TensorChars', 'CharStream', 'IdsToLong',
-           'CharLMDataLoader', 'CharStreamBlock', 'source_text', 'char_dls', 'show_batch']
+           'RolledChunks', 'CharLMDataLoader', 'CharStreamBlock', 'source_text', 'char_dls', 'show_batch']
 
 # %% ../nbs/02_data.ipynb #4233cdd2
 def stream_dtype(vocab:CharVocab, # The vocabulary of the stream
@@ -73,11 +73,27 @@ class IdsToLong(Transform):
     def encodes(self, o:TensorText): return o.long()
 
 # %% ../nbs/02_data.ipynb #95d38142
+class RolledChunks:
+    "fastai's `Chunks` read round a circle: position `i` is position `(i + offset) % totlen` of `chunks`"
+    def __init__(self, chunks:Chunks, offset:int): self.chunks, self.offset, self.totlen = chunks, offset, chunks.totlen
+    def __getitem__(self, s:slice):
+        a = (s.start + self.offset) % self.totlen
+        b = a + s.stop - s.start
+        if b <= self.totlen: return self.chunks[a:b]
+        return torch.cat([self.chunks[a:self.totlen], self.chunks[0:b - self.totlen]])
+
 class CharLMDataLoader(LMDataLoader):
-    "fastai's `LMDataLoader`, with its item numbers a `range` instead of a list"
+    "fastai's `LMDataLoader` with its item numbers a `range`; shuffled, it starts each epoch's streams at a random point"
+    offset = 0 # Where the streams' circle starts this epoch
     def get_idxs(self):
         idxs = range(self.n)
         return self.shuffle_fn(idxs) if self.shuffle else idxs
+    def shuffle_fn(self, idxs):
+        self.offset = random.randrange(self.chunks.totlen)
+        return super().shuffle_fn(idxs) # reorders the texts (one, for a corpus) and remakes the chunks
+    def make_chunks(self):
+        super().make_chunks()
+        if self.offset: self.chunks = RolledChunks(self.chunks, self.offset)
 
 # %% ../nbs/02_data.ipynb #aa197092
 def CharStreamBlock(vocab:CharVocab, # Every character of the corpus

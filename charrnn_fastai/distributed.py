@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/distributed.html.md"""
 
 # %% ../nbs/09_distributed.ipynb #b6681af2
 from __future__ import annotations
-import codecs, hashlib, json, shutil, warnings
+import codecs, hashlib, json, random, shutil, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -189,7 +189,10 @@ def shard_streams(dl:LMDataLoader, # A loader of `dl.bs` streams, e.g. `dls.trai
                   device=None, # Where batches go (default: `dl.device`)
                  )->StreamShardDL:
     "Process `rank`'s share of the streams of `dl`"
-    return dl.new(cls=StreamShardDL, rank=rank, world_size=world_size, device=device or dl.device)
+    state = random.getstate() # a new loader seeds its own generator from Python's: put the state back, so that the
+    shard = dl.new(cls=StreamShardDL, rank=rank, world_size=world_size, device=device or dl.device)
+    random.setstate(state)    # epochs start their streams where they would in one process (see `CharLMDataLoader`)
+    return shard
 
 # %% ../nbs/09_distributed.ipynb #3f7922ed
 class StreamsDDP(DistributedDataParallel):
