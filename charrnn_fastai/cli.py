@@ -13,7 +13,8 @@ from typing import Annotated
 import torch
 from contextvars import ContextVar
 from fastcore.script import call_parse, set_ctx
-from .vocab import CharRNNError, atomic_write, describe_chars
+from .core import CharRNNError, atomic_write, describe_chars
+from .core import check_option, check_whole, check_prob, check_choice
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
 from .generate import prime_ids
@@ -21,7 +22,7 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'check_option', 'train_device', 'writable_folder',
+__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'train_device', 'writable_folder',
            'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
            'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
            'charrnn_corpora']
@@ -74,15 +75,6 @@ def command(f):
     "Give `f` a console script, `f.cli`: `call_parse` over `cli_errors(f)`; `f` itself is returned unchanged"
     f.cli = call_parse(cli_errors(f))
     return f
-
-# %% ../nbs/08_cli.ipynb #03403334
-def check_option(ok:bool, # Whether the value is fine
-                  flag:str, # The option, as typed, e.g. '--epochs'
-                  value, # The value given
-                  rule:str, # What is allowed, e.g. 'a whole number >= 1'
-                 ):
-    "Raise `CharRNNError` unless `ok`: `--epochs 0 is out of range: use a whole number >= 1.`"
-    if not ok: raise CharRNNError(f"{flag} {value} is out of range: use {rule}.")
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -186,12 +178,10 @@ def _out_folder(out:str|None, sources:list)->Path:
 
 def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
-    if arch not in CharRNN.cells: raise CharRNNError(f"--arch {arch} is not an architecture: use one of {', '.join(CharRNN.cells)}.")
-    check_option(input in CharRNN.inputs, '--input', input, ' or '.join(map(repr, CharRNN.inputs)))
+    check_choice('--arch', arch, CharRNN.cells); check_choice('--input', input, CharRNN.inputs)
     for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
-        check_option(v >= 1, flag, v, 'a whole number >= 1')
-    check_option(0 <= dropout < 1, '--dropout', dropout, 'a probability, 0 <= dropout < 1')
-    check_option(precision in ('auto', 'bf16', 'fp32'), '--precision', precision, "'auto', 'bf16' or 'fp32'")
+        check_whole(flag, v)
+    check_prob('--dropout', dropout); check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
     if lr == 'auto': return None
     try: rate = float(lr)
     except ValueError: rate = -1.
@@ -287,12 +277,11 @@ def clean_prime(vocab, # The model's `CharVocab`
 # %% ../nbs/08_cli.ipynb #1da2608f
 def _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples):
     "Raise on the first option out of range"
-    check_option(leNgth >= 1, '--length', leNgth, 'a whole number >= 1')
+    check_whole('--length', leNgth)
     check_option(temperature is None or temperature >= 0, '--temperature', temperature, 'a number >= 0 (0 always picks the most likely character)')
-    check_option(top_k is None or top_k >= 1, '--top-k', top_k, 'a whole number >= 1')
+    if top_k is not None: check_whole('--top-k', top_k)
     check_option(top_p is None or 0 < top_p <= 1, '--top-p', top_p, 'a number in (0, 1]')
-    check_option(beam >= 1, '--beam', beam, 'a whole number >= 1')
-    check_option(samples >= 1, '--samples', samples, 'a whole number >= 1')
+    check_whole('--beam', beam); check_whole('--samples', samples)
     if beam > 1 and (temperature, top_k, top_p) != (None, None, None):
         raise CharRNNError("Beam search is deterministic: leave out --temperature, --top-k and --top-p with --beam.")
     if beam > 1 and samples > 1: raise CharRNNError("Beam search gives one text, the most likely: leave out --samples with --beam.")
@@ -335,7 +324,7 @@ def viz_text(b, # The loaded bundle
              seed:int, # Seed for the model's own sample, used when neither text nor string is given
             )->str:
     "The text to show"
-    check_option(max_chars >= 1, '--max-chars', max_chars, 'a whole number >= 1')
+    check_whole('--max-chars', max_chars)
     if text is not None and string is not None: raise CharRNNError("Give the text once: --text (a file) or --string (the text itself), not both.")
     if string is not None:
         if not string: raise CharRNNError("--string is empty: give at least one character.")
@@ -359,7 +348,7 @@ def charrnn_viz(bundle:str, # The bundle folder that charrnn-train (or save_bund
                 device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                ):
     "Write an HTML page of the neurons of a trained model firing on a text, and its guesses for each next character"
-    check_option(n_neurons >= 1, '--n-neurons', n_neurons, 'a whole number >= 1')
+    check_whole('--n-neurons', n_neurons)
     writable_folder(Path(out).parent)
     b = load_bundle(bundle, device=device)
     shown = viz_text(b, text, string, max_chars, seed)

@@ -21,7 +21,8 @@ from fastcore.meta import delegates
 from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load as safetensors_tensors
 from . import __version__
-from .vocab import CharRNNError, CharVocab, TEMP_PREFIX, atomic_write
+from .core import CharRNNError, TEMP_PREFIX, atomic_write
+from .vocab import CharVocab
 from .models import CharRNN
 from .generate import generate, stream
 

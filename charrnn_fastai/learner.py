@@ -29,7 +29,8 @@ from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import ParamScheduler # also patches fit_one_cycle, fit_flat_cos and lr_find onto Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import get_random_states, set_random_states, rank_distrib
-from .vocab import CharRNNError, CharVocab, describe_chars, atomic_write
+from .core import CharRNNError, describe_chars, atomic_write
+from .vocab import CharVocab
 from .models import CharRNN
 
 # %% auto #0
