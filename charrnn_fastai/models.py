@@ -275,13 +275,13 @@ def _run_layer(self:CharRNN, layer, x, h):
 
 @patch
 def step(self:CharRNN,
-         x:Tensor, # Character ids (bs, sl); sl may be 1
+         x:Tensor, # Character ids (bs, sl), of any integer dtype; sl may be 1
          hidden:list|None=None, # The state to start from (see `init_hidden`); None for zeros
          return_layers:bool=False, # Also return every layer's outputs, before and after dropout
         ): # (logits (bs, sl, vocab_sz), new hidden), then raw_outputs, outputs if `return_layers`
     "Run the model from `hidden` without reading or writing `self.hidden`"
     if hidden is None: hidden = self.init_hidden(x.shape[0])
-    out = self.input_drop(self.encoder(x))
+    out = self.input_drop(self.encoder(x.long()))
     new_hidden, raw_outputs, outputs = [], [], []
     for layer, h in zip(self.layers, hidden, strict=True):
         raw, h = self._run_layer(layer, out, h)
@@ -292,12 +292,12 @@ def step(self:CharRNN,
 
 @patch
 def next_step(self:CharRNN,
-              x:Tensor, # The last character of each row (bs,)
+              x:Tensor, # The last character of each row (bs,), of any integer dtype
               hidden:list, # The state before it (see `init_hidden`)
              ): # Logits for the next character (bs, vocab_sz), and the new state
     "`step` for one character per row in eval mode, without the sequence axis or dropout: the step generation repeats"
     if self.training: raise CharRNNError("next_step is for inference, without dropout: call model.eval() first.")
-    out, new_hidden = self.encoder(x), []
+    out, new_hidden = self.encoder(x.long()), []
     for layer, h in zip(self.layers, hidden, strict=True):
         out, h = layer.one_step(out, h)
         new_hidden.append(h)
