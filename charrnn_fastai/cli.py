@@ -226,18 +226,21 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   precision:str='auto', # 'bf16', 'fp32', or 'auto': bf16 where the device computes in bfloat16 natively
                   device:str='auto', # 'cpu', 'cuda', 'cuda:1'...; 'auto': a GPU if there is one
                   threads:int=0, # CPU threads for torch; 0: one per idle core (by the load average), at least 1
-                  prime:str='', # Text the closing sample starts from
+                  prime:str='', # Text the samples start from
+                  sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     sources = list(source) or ['shakespeare']
     rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
+    check_whole('--sample-every', sample_every, minimum=0)
     if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
     dev, out = train_device(device), writable_folder(_out_folder(out, sources))
     ckpt = check_checkpoint(out, resume)
     from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
     from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback, native_bf16
+    from charrnn_fastai.learn_generate import SampleCallback
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
     set_seed(seed, reproducible=True)
     corpus = sources if len(sources) > 1 else sources[0]
@@ -245,15 +248,17 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     if unknown := dls.vocab.unknown_chars(prime):
         raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made of the text's characters.")
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
+    cbs = [CheckpointCallback(ckpt)]
+    if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
     learn = char_rnn_learner(dls, arch, n_hidden=hidden, n_layers=layers, input=input, dropout=dropout, bf16=bf16,
-                             cbs=CheckpointCallback(ckpt), path=out, model_dir='.')
+                             cbs=cbs, path=out, model_dir='.')
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
           f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of {', '.join(map(str, sources))}; "
           f"bs {bs}, seq_len {seq_len}, {epochs} epochs, {torch.get_num_threads()} CPU thread{'s'[:torch.get_num_threads() > 1]}")
     start = time.perf_counter()
     try:
-        with learn.distrib_ctx(): _fit(learn, rate, epochs, ckpt, resume)
+        with learn.distrib_ctx(), empty_prime_ok(): _fit(learn, rate, epochs, ckpt, resume)
     except KeyboardInterrupt: raise interrupted(learn, ckpt, charrnn_train) from None
     if rank_distrib(): return out # in several processes, the first writes the results
     if learn.history.empty: raise CharRNNError("Training diverged in its first epoch, so there is no model to save: try a lower --lr.")
