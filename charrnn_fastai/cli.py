@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import functools, math, os, shlex, sys, tempfile, time, warnings
+import argparse, functools, math, os, shlex, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +22,7 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'train_device', 'writable_folder',
+__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device', 'writable_folder',
            'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
            'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
            'charrnn_corpora']
@@ -75,6 +75,16 @@ def command(f):
     "Give `f` a console script, `f.cli`: `call_parse` over `cli_errors(f)`; `f` itself is returned unchanged"
     f.cli = call_parse(cli_errors(f))
     return f
+
+# %% ../nbs/08_cli.ipynb #3110a785
+def short_flag(letter:str, # The short flag's letter: 'n' gives `-n`
+              ):
+    "An argparse action, for an option's `Annotated` metadata, that also answers to the short flag `-letter`"
+    class _StoreAlso(argparse.Action):
+        def __init__(self, option_strings, *args, **kwargs):
+            super().__init__([f'-{letter}', *option_strings], *args, **kwargs)
+        def __call__(self, parser, namespace, values, option_string=None): setattr(namespace, self.dest, values)
+    return _StoreAlso
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -280,9 +290,9 @@ def clean_prime(vocab, # The model's `CharVocab`
     return prime_ids(vocab, prime, drop_unknown)[1] if prime else prime
 
 # %% ../nbs/08_cli.ipynb #1da2608f
-def _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples):
+def _check_sample_options(length, temperature, top_k, top_p, beam, samples):
     "Raise on the first option out of range"
-    check_whole('--length', leNgth)
+    check_whole('--length', length)
     check_option(temperature is None or temperature >= 0, '--temperature', temperature, 'a number >= 0 (0 always picks the most likely character)')
     if top_k is not None: check_whole('--top-k', top_k)
     check_option(top_p is None or 0 < top_p <= 1, '--top-p', top_p, 'a number in (0, 1]')
@@ -298,7 +308,7 @@ def _write(s:str):
 @command
 def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_bundle) wrote
                    prime:str='', # Text to start from; default: the start of a line
-                   leNgth:int=500, # Characters to generate, per sample
+                   length:Annotated[int, {'action': short_flag('n')}]=500, # Characters to generate, per sample
                    temperature:float=None, # Below 1 safer, above 1 more surprising, 0 the most likely character; default 0.8
                    top_k:int=None, # Sample among the k most likely characters only
                    top_p:float=None, # Sample within the nucleus of probability top_p only
@@ -309,15 +319,15 @@ def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_b
                    device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                   ):
     "Write text from a trained model to standard output, character by character as it is produced"
-    _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples)
+    _check_sample_options(length, temperature, top_k, top_p, beam, samples)
     b = load_bundle(bundle, device=device)
     prime = clean_prime(b.vocab, prime, drop_unknown)
     with empty_prime_ok():
-        if beam > 1: return _write(b.generate(prime, n=leNgth, beam=beam) + '\n')
+        if beam > 1: return _write(b.generate(prime, n=length, beam=beam) + '\n')
         for i in range(samples):
             if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
             _write(prime)
-            for piece in b.stream(prime, n=leNgth, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
+            for piece in b.stream(prime, n=length, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
                                   seed=None if seed is None else seed + i): _write(piece)
             _write('\n')
 
