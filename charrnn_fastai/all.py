@@ -1,4 +1,5 @@
 "The public API in one import: `from charrnn_fastai.all import *`."
+from .core import *
 from .vocab import *
 from .corpora import *
 from .data import *

@@ -6,14 +6,15 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import functools, math, os, shlex, sys, tempfile, time, warnings
+import argparse, functools, math, os, shlex, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 import torch
 from contextvars import ContextVar
 from fastcore.script import call_parse, set_ctx
-from .vocab import CharRNNError, atomic_write, describe_chars
+from .core import CharRNNError, atomic_write, describe_chars
+from .core import check_option, check_whole, check_prob, check_choice
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
 from .generate import prime_ids
@@ -21,7 +22,7 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'check_option', 'train_device', 'writable_folder',
+__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device', 'writable_folder',
            'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
            'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
            'charrnn_corpora']
@@ -75,14 +76,15 @@ def command(f):
     f.cli = call_parse(cli_errors(f))
     return f
 
-# %% ../nbs/08_cli.ipynb #03403334
-def check_option(ok:bool, # Whether the value is fine
-                  flag:str, # The option, as typed, e.g. '--epochs'
-                  value, # The value given
-                  rule:str, # What is allowed, e.g. 'a whole number >= 1'
-                 ):
-    "Raise `CharRNNError` unless `ok`: `--epochs 0 is out of range: use a whole number >= 1.`"
-    if not ok: raise CharRNNError(f"{flag} {value} is out of range: use {rule}.")
+# %% ../nbs/08_cli.ipynb #3110a785
+def short_flag(letter:str, # The short flag's letter: 'n' gives `-n`
+              ):
+    "An argparse action, for an option's `Annotated` metadata, that also answers to the short flag `-letter`"
+    class _StoreAlso(argparse.Action):
+        def __init__(self, option_strings, *args, **kwargs):
+            super().__init__([f'-{letter}', *option_strings], *args, **kwargs)
+        def __call__(self, parser, namespace, values, option_string=None): setattr(namespace, self.dest, values)
+    return _StoreAlso
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -186,12 +188,10 @@ def _out_folder(out:str|None, sources:list)->Path:
 
 def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
-    if arch not in CharRNN.cells: raise CharRNNError(f"--arch {arch} is not an architecture: use one of {', '.join(CharRNN.cells)}.")
-    check_option(input in CharRNN.inputs, '--input', input, ' or '.join(map(repr, CharRNN.inputs)))
+    check_choice('--arch', arch, CharRNN.cells); check_choice('--input', input, CharRNN.inputs)
     for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
-        check_option(v >= 1, flag, v, 'a whole number >= 1')
-    check_option(0 <= dropout < 1, '--dropout', dropout, 'a probability, 0 <= dropout < 1')
-    check_option(precision in ('auto', 'bf16', 'fp32'), '--precision', precision, "'auto', 'bf16' or 'fp32'")
+        check_whole(flag, v)
+    check_prob('--dropout', dropout); check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
     if lr == 'auto': return None
     try: rate = float(lr)
     except ValueError: rate = -1.
@@ -236,18 +236,21 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   precision:str='auto', # 'bf16', 'fp32', or 'auto': bf16 where the device computes in bfloat16 natively
                   device:str='auto', # 'cpu', 'cuda', 'cuda:1'...; 'auto': a GPU if there is one
                   threads:int=0, # CPU threads for torch; 0: one per idle core (by the load average), at least 1
-                  prime:str='', # Text the closing sample starts from
+                  prime:str='', # Text the samples start from
+                  sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     sources = list(source) or ['shakespeare']
     rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
+    check_whole('--sample-every', sample_every, minimum=0)
     if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
     dev, out = train_device(device), writable_folder(_out_folder(out, sources))
     ckpt = check_checkpoint(out, resume)
     from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
     from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback, native_bf16
+    from charrnn_fastai.learn_generate import SampleCallback
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
     set_seed(seed, reproducible=True)
     corpus = sources if len(sources) > 1 else sources[0]
@@ -255,15 +258,17 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     if unknown := dls.vocab.unknown_chars(prime):
         raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made of the text's characters.")
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
+    cbs = [CheckpointCallback(ckpt)]
+    if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
     learn = char_rnn_learner(dls, arch, n_hidden=hidden, n_layers=layers, input=input, dropout=dropout, bf16=bf16,
-                             cbs=CheckpointCallback(ckpt), path=out, model_dir='.')
+                             cbs=cbs, path=out, model_dir='.')
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
           f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of {', '.join(map(str, sources))}; "
           f"bs {bs}, seq_len {seq_len}, {epochs} epochs, {torch.get_num_threads()} CPU thread{'s'[:torch.get_num_threads() > 1]}")
     start = time.perf_counter()
     try:
-        with learn.distrib_ctx(): _fit(learn, rate, epochs, ckpt, resume)
+        with learn.distrib_ctx(), empty_prime_ok(): _fit(learn, rate, epochs, ckpt, resume)
     except KeyboardInterrupt: raise interrupted(learn, ckpt, charrnn_train) from None
     if rank_distrib(): return out # in several processes, the first writes the results
     if learn.history.empty: raise CharRNNError("Training diverged in its first epoch, so there is no model to save: try a lower --lr.")
@@ -285,14 +290,13 @@ def clean_prime(vocab, # The model's `CharVocab`
     return prime_ids(vocab, prime, drop_unknown)[1] if prime else prime
 
 # %% ../nbs/08_cli.ipynb #1da2608f
-def _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples):
+def _check_sample_options(length, temperature, top_k, top_p, beam, samples):
     "Raise on the first option out of range"
-    check_option(leNgth >= 1, '--length', leNgth, 'a whole number >= 1')
+    check_whole('--length', length)
     check_option(temperature is None or temperature >= 0, '--temperature', temperature, 'a number >= 0 (0 always picks the most likely character)')
-    check_option(top_k is None or top_k >= 1, '--top-k', top_k, 'a whole number >= 1')
+    if top_k is not None: check_whole('--top-k', top_k)
     check_option(top_p is None or 0 < top_p <= 1, '--top-p', top_p, 'a number in (0, 1]')
-    check_option(beam >= 1, '--beam', beam, 'a whole number >= 1')
-    check_option(samples >= 1, '--samples', samples, 'a whole number >= 1')
+    check_whole('--beam', beam); check_whole('--samples', samples)
     if beam > 1 and (temperature, top_k, top_p) != (None, None, None):
         raise CharRNNError("Beam search is deterministic: leave out --temperature, --top-k and --top-p with --beam.")
     if beam > 1 and samples > 1: raise CharRNNError("Beam search gives one text, the most likely: leave out --samples with --beam.")
@@ -304,7 +308,7 @@ def _write(s:str):
 @command
 def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_bundle) wrote
                    prime:str='', # Text to start from; default: the start of a line
-                   leNgth:int=500, # Characters to generate, per sample
+                   length:Annotated[int, {'action': short_flag('n')}]=500, # Characters to generate, per sample
                    temperature:float=None, # Below 1 safer, above 1 more surprising, 0 the most likely character; default 0.8
                    top_k:int=None, # Sample among the k most likely characters only
                    top_p:float=None, # Sample within the nucleus of probability top_p only
@@ -315,15 +319,15 @@ def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_b
                    device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                   ):
     "Write text from a trained model to standard output, character by character as it is produced"
-    _check_sample_options(leNgth, temperature, top_k, top_p, beam, samples)
+    _check_sample_options(length, temperature, top_k, top_p, beam, samples)
     b = load_bundle(bundle, device=device)
     prime = clean_prime(b.vocab, prime, drop_unknown)
     with empty_prime_ok():
-        if beam > 1: return _write(b.generate(prime, n=leNgth, beam=beam) + '\n')
+        if beam > 1: return _write(b.generate(prime, n=length, beam=beam) + '\n')
         for i in range(samples):
             if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
             _write(prime)
-            for piece in b.stream(prime, n=leNgth, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
+            for piece in b.stream(prime, n=length, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
                                   seed=None if seed is None else seed + i): _write(piece)
             _write('\n')
 
@@ -335,7 +339,7 @@ def viz_text(b, # The loaded bundle
              seed:int, # Seed for the model's own sample, used when neither text nor string is given
             )->str:
     "The text to show"
-    check_option(max_chars >= 1, '--max-chars', max_chars, 'a whole number >= 1')
+    check_whole('--max-chars', max_chars)
     if text is not None and string is not None: raise CharRNNError("Give the text once: --text (a file) or --string (the text itself), not both.")
     if string is not None:
         if not string: raise CharRNNError("--string is empty: give at least one character.")
@@ -359,7 +363,7 @@ def charrnn_viz(bundle:str, # The bundle folder that charrnn-train (or save_bund
                 device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                ):
     "Write an HTML page of the neurons of a trained model firing on a text, and its guesses for each next character"
-    check_option(n_neurons >= 1, '--n-neurons', n_neurons, 'a whole number >= 1')
+    check_whole('--n-neurons', n_neurons)
     writable_folder(Path(out).parent)
     b = load_bundle(bundle, device=device)
     shown = viz_text(b, text, string, max_chars, seed)

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 import pandas as pd
 from fastdownload import download_url
-from .vocab import CharRNNError, atomic_write
+from .core import CharRNNError, atomic_write
 
 # %% auto #0
 __all__ = ['CORPORA', 'strip_bom', 'crlf_to_lf', 'Corpus', 'corpus_dirs', 'check_sha256', 'download_corpus', 'corpus_path',

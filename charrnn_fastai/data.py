@@ -18,6 +18,7 @@ from fastai.text.data import LMDataLoader, LMTensorText, TensorText, Chunks
 from fastai.torch_core import TitledStr, display_df
 from plum import dispatch
 from fasttransform import Transform
+from .core import check_whole
 from .vocab import CharRNNError, CharVocab, describe_chars
 from .corpora import CORPORA
 
@@ -127,10 +128,6 @@ def source_text(source, # The text (str), a DataFrame (with `text_col`) or a Ser
     return sep.join(source.tolist())
 
 # %% ../nbs/02_data.ipynb #72d859d5
-def _check_count(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise CharRNNError(f"{name}={value!r} is out of range: use a whole number {name} >= 1.")
-
 def _check_fits(part, n, bs, seq_len, text):
     "Raise unless `n` characters make at least one full batch"
     need = bs * seq_len + 1
@@ -193,7 +190,7 @@ def char_dls(source, # The text (str), a DataFrame (with `text_col`) or Series o
              **kwargs, # Passed on to `DataBlock.dataloaders`, e.g. `num_workers`
             ):
     "fastai `DataLoaders` of BPTT batches `(x, y)` over `source`, `y` being `x` one character on, with a contiguous validation tail"
-    _check_count('bs', bs); _check_count('seq_len', seq_len)
+    check_whole('bs', bs); check_whole('seq_len', seq_len)
     if isinstance(valid_pct, bool) or not isinstance(valid_pct, numbers.Real) or not 0 < valid_pct < 1:
         raise CharRNNError(f"valid_pct={valid_pct!r} is out of range: use 0 < valid_pct < 1, the fraction of the text (its tail) kept for validation.")
     stream = source if isinstance(source, np.ndarray) else source_text(source, text_col, sep)

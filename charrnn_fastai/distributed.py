@@ -17,7 +17,8 @@ from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
 from fastai.text.data import LMDataLoader, LMTensorText
 from fastai.torch_core import num_distrib, rank_distrib
-from .vocab import CharRNNError, CharVocab, atomic_writer
+from .core import CharRNNError, atomic_writer
+from .vocab import CharVocab
 from .corpora import CORPORA, corpus_dirs, corpus_path
 from .data import CharLMDataLoader, encode_stream, stream_dtype
 from .learner import CharLearner, CharLoss, CharAccuracy, _in_fit

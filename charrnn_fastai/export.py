@@ -21,7 +21,8 @@ from fastcore.meta import delegates
 from safetensors import SafetensorError
 from safetensors.torch import save as safetensors_bytes, load as safetensors_tensors
 from . import __version__
-from .vocab import CharRNNError, CharVocab, TEMP_PREFIX, atomic_write
+from .core import CharRNNError, TEMP_PREFIX, atomic_write
+from .vocab import CharVocab
 from .models import CharRNN
 from .generate import generate, stream
 
@@ -206,7 +207,7 @@ def bundle_model(info:dict, # A bundle's `bundle.json`, from `read_bundle_info`
         raise CharRNNError(f"The bundle's vocabulary has {len(vocab)} characters but its model config says vocab_sz={config.get('vocab_sz')}: "
                            "the bundle's parts do not belong together, so save it again.")
     try: model = CharRNN(**config)
-    except (TypeError, CharRNNError) as e:
+    except (TypeError, ValueError) as e: # a CharRNNError from the checks, or any other refused value
         raise CharRNNError(f"The bundle's model config cannot build a CharRNN ({e}): the bundle is damaged or from another version of charrnn_fastai.") from None
     _check_shapes({k: tuple(t.shape) for k, t in model_tensors(model).items()}, {k: tuple(t.shape) for k, t in tensors.items()})
     model.load_state_dict(tensors, strict=False) # strict=False: a tied weight is stored once, under its first name

@@ -12,8 +12,9 @@ from functools import partial
 import numpy as np
 import torch
 from torch import Tensor
-from .vocab import CharRNNError, CharVocab, describe_chars
-from .models import CharRNN, hidden_select, _check_size
+from .core import CharRNNError, describe_chars, check_option, check_whole, check_vocab_size
+from .vocab import CharVocab
+from .models import CharRNN, hidden_select
 
 # %% auto #0
 __all__ = ['filter_logits', 'sample_next', 'start_char', 'prime_ids', 'evaluating', 'start_state', 'native_cpu_kernels',
@@ -22,9 +23,10 @@ __all__ = ['filter_logits', 'sample_next', 'start_char', 'prime_ids', 'evaluatin
 # %% ../nbs/05_generate.ipynb #a84ead1e
 def _check_sampling(temperature, top_k, top_p):
     "Raise unless the sampling controls are in range"
-    if temperature < 0: raise CharRNNError(f"temperature={temperature} is out of range: use temperature >= 0 (0 always picks the most likely character).")
-    if top_k is not None: _check_size('top_k', top_k)
-    if top_p is not None and not 0 < top_p <= 1: raise CharRNNError(f"top_p={top_p} is out of range: use 0 < top_p <= 1 (1 keeps every character).")
+    check_option(temperature >= 0, 'temperature', temperature,
+                 'temperature >= 0 (0 always picks the most likely character)')
+    if top_k is not None: check_whole('top_k', top_k)
+    if top_p is not None: check_option(0 < top_p <= 1, 'top_p', top_p, '0 < top_p <= 1 (1 keeps every character)')
 
 # %% ../nbs/05_generate.ipynb #7b5cc804
 def filter_logits(logits:Tensor, # Next-character logits (bs, vocab_sz)
@@ -60,9 +62,10 @@ def sample_next(logits:Tensor, # Next-character logits (bs, vocab_sz)
 # %% ../nbs/05_generate.ipynb #32c63f11
 def _check_vocab(model, vocab):
     "Raise unless `vocab` is a `CharVocab` the size of the model's output"
-    if not isinstance(vocab, CharVocab): raise CharRNNError(f"vocab must be a CharVocab, not {type(vocab).__name__}: pass the vocabulary the model was trained with (e.g. dls.vocab).")
-    if len(vocab) != model.vocab_sz:
-        raise CharRNNError(f"The vocabulary has {len(vocab)} characters but the model predicts {model.vocab_sz}: pass the vocabulary the model was trained with.")
+    if not isinstance(vocab, CharVocab):
+        raise CharRNNError(f"vocab must be a CharVocab, not {type(vocab).__name__}: "
+                           "pass the vocabulary the model was trained with (e.g. dls.vocab).")
+    check_vocab_size(model, vocab)
 
 # %% ../nbs/05_generate.ipynb #cf480a46
 def start_char(vocab:CharVocab)->str:
@@ -105,7 +108,7 @@ def start_state(model:CharRNN, # The model
                 piece:int=10_000, # Characters per forward pass, for very long primes
                )->tuple[Tensor, list]: # Logits for the next character (n_samples, vocab_sz), and the state
     "Feed the prime once and return the next-character logits and the state, copied into `n_samples` rows"
-    _check_size('n_samples', n_samples)
+    check_whole('n_samples', n_samples)
     ids = torch.as_tensor(np.asarray(ids), device=model.decoder.weight.device).long().reshape(1, -1)
     hidden = None
     with evaluating(model):
@@ -131,7 +134,7 @@ def sample_ids(model:CharRNN, # The model
                chunk:int=64, # Characters per yielded tensor
               ): # Yields id tensors (bs, <= chunk), on the model's device
     "Produce `n` characters per row, one model step each from the carried state, `chunk` at a time"
-    _check_size('n', n); _check_size('chunk', chunk)
+    check_whole('n', n); check_whole('chunk', chunk)
     x = None
     for start in range(0, n, chunk):
         with evaluating(model), native_cpu_kernels():
@@ -189,7 +192,7 @@ def _generator(device, seed):
 
 def _texts(model, vocab, prime, n, temperature, top_k, top_p, stop, n_samples, seed, drop_unknown, chunk):
     "The prime as returned, and an iterator of lists, one text per sample, released chunk by chunk"
-    _check_vocab(model, vocab); _check_sampling(temperature, top_k, top_p); _check_size('n', n)
+    _check_vocab(model, vocab); _check_sampling(temperature, top_k, top_p); check_whole('n', n)
     stops = [StopText(stop) for _ in range(n_samples)]
     ids, prime = prime_ids(vocab, prime, drop_unknown)
     logits, hidden = start_state(model, ids, n_samples)
@@ -234,7 +237,7 @@ def generate(model:CharRNN, # The model
              drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning) instead of raising
             )->str|list: # prime + continuation; a list of them if n_samples > 1
     "Continue `prime` with `model`, one step per new character"
-    _check_size('beam', beam); _check_size('n_samples', n_samples)
+    check_whole('beam', beam); check_whole('n_samples', n_samples)
     if beam > 1:
         if n_samples > 1: raise CharRNNError(f"Beam search returns one text, the most likely, but n_samples={n_samples}: use n_samples=1 with beam > 1.")
         if (temperature, top_k, top_p) != (1., None, None):
@@ -255,7 +258,7 @@ def beam_search(model:CharRNN, # The model
                 drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning) instead of raising
                )->str: # prime + the most likely continuation found
     "The continuation of `prime` that beam search finds most likely"
-    _check_vocab(model, vocab); _check_size('n', n); _check_size('beam', beam)
+    _check_vocab(model, vocab); check_whole('n', n); check_whole('beam', beam)
     stops = _stop_strings(stop)
     ids, prime = prime_ids(vocab, prime, drop_unknown)
     logits, hidden = start_state(model, ids)

@@ -1,4 +1,4 @@
-"""`learn.generate` and `learn.stream`: the functions of `generate` with the learner's model and vocabulary.
+"""`learn.generate`, `learn.stream` and `learn.predict`: generation with the learner's model and vocabulary; `SampleCallback` prints samples while training.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/learn_generate.html.md"""
 
@@ -6,13 +6,18 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/learn_generate.html.md"""
 
 # %% ../nbs/05b_learn_generate.ipynb #ee2581a2
 from __future__ import annotations
-from fastcore.basics import patch
+import torch
+from fastcore.basics import patch, noop, store_attr
 from fastcore.meta import delegates
-from .learner import CharLearner
+from fastai.callback.core import Callback
+from fastai.callback.progress import ProgressCallback
+from fastai.torch_core import rank_distrib
+from .core import CharRNNError, check_whole
+from .learner import CharLearner, _in_fit
 from .generate import generate, stream
 
 # %% auto #0
-__all__ = []
+__all__ = ['SampleCallback']
 
 # %% ../nbs/05b_learn_generate.ipynb #e46982c7
 @patch
@@ -27,3 +32,40 @@ def generate(self:CharLearner, prime:str='', n:int=500, **kwargs):
 def stream(self:CharLearner, prime:str='', n:int=500, **kwargs):
     "Yield the continuation of `prime` as the learner's model produces it: `stream(self.model, self.dls.vocab, prime, n, ...)`"
     return stream(self.model, self.dls.vocab, prime, n, **kwargs)
+
+# %% ../nbs/05b_learn_generate.ipynb #34eb95a6
+@patch
+def predict(self:CharLearner,
+            text:str, # The text to continue (the prime)
+            n_words:int=1, # Characters to add: a word is a token, and a token here is a character
+            no_unk:bool=True, # No effect: a character vocabulary has no unknown token
+            temperature:float=1., # 0: always the most likely character; <1 safer, >1 more surprising
+            min_p:float|None=None, # Not supported: use `learn.generate` with `top_p` or `top_k`
+            no_bar:bool=False, # No effect: there is no progress bar
+            decoder=noop, # Applied to the list of characters, prime included, before they are joined
+            only_last_word:bool=False, # No effect: each step reads only the last character, from the carried state
+           )->str: # `text` and the characters that follow it
+    "fastai's `LMLearner.predict` for a character model: `text` continued by `n_words` characters, one step each"
+    if min_p is not None:
+        raise CharRNNError(f"min_p={min_p} is not supported for character models: "
+                           "use learn.generate(text, n, top_p=...) or top_k=... to leave out unlikely characters.")
+    check_whole('n_words', n_words)
+    seed = int(torch.randint(2**62, ())) # from torch's global generator, which `set_seed` seeds
+    out = generate(self.model, self.dls.vocab, text, n_words, temperature=temperature, seed=seed)
+    return ''.join(decoder(list(out)))
+
+# %% ../nbs/05b_learn_generate.ipynb #e3a56179
+class SampleCallback(Callback):
+    "Print a sample of the model's text after every `every` epochs of training"
+    order = ProgressCallback.order + 1 # after the epoch's line of metrics
+    @delegates(generate, but=['model', 'vocab', 'prime', 'n', 'n_samples'])
+    def __init__(self, every:int=1, # Epochs between samples
+                 prime:str='', # The text each sample continues
+                 n:int=200, # Characters per sample
+                 **kwargs): # Passed to `generate`, e.g. `temperature`, `top_p`, `seed`
+        check_whole('every', every); check_whole('n', n)
+        store_attr('every,prime,n'); self.kwargs = kwargs
+    def before_fit(self): self.run = _in_fit(self) and rank_distrib() == 0
+    def after_epoch(self):
+        if (self.epoch + 1) % self.every: return
+        print(f"——— sample after epoch {self.epoch + 1} ———\n{self.learn.generate(self.prime, self.n, **self.kwargs)}")

@@ -26,16 +26,21 @@ from fastai.callback.tracker import TrackerCallback
 from fastai.callback.fp16 import MixedPrecision
 from torch.amp import GradScaler
 from fastai.callback.progress import ProgressCallback
+import fastai.callback.hook # patches summary onto Learner
 from fastai.callback.schedule import ParamScheduler # also patches fit_one_cycle, fit_flat_cos and lr_find onto Learner
 from fastai.losses import CrossEntropyLossFlat
-from fastai.torch_core import get_random_states, set_random_states, rank_distrib
-from .vocab import CharRNNError, CharVocab, describe_chars, atomic_write
+from fastai.text.data import LMTensorText
+from fastai.torch_core import get_random_states, set_random_states, rank_distrib, display_df
+from plum import dispatch
+from .core import CharRNNError, describe_chars, atomic_write
+from .vocab import CharVocab
+from .data import TensorChars
 from .models import CharRNN
 
 # %% auto #0
 __all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'native_bf16', 'BF16', 'DivergenceGuard',
            'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback', 'CharLearner',
-           'char_rnn_cbs', 'char_rnn_learner', 'read_checkpoint']
+           'char_rnn_cbs', 'char_rnn_learner', 'show_results', 'read_checkpoint']
 
 # %% ../nbs/04_learner.ipynb #ac27c43f
 class CharLoss(AvgLoss):
@@ -471,6 +476,15 @@ def char_rnn_learner(dls, # `DataLoaders` of character streams, from `char_dls`
     learn = CharLearner(dls, model, metrics=metrics, cbs=char_rnn_cbs(clip, alpha, beta, bf16, keep_best) + L(cbs), **kwargs)
     if not (interactive() if progress is None else progress): learn.remove_cb(ProgressCallback).add_cb(EpochLines())
     return learn
+
+# %% ../nbs/04_learner.ipynb #37191226
+@dispatch
+def show_results(x:LMTensorText, y:TensorChars, samples, outs, ctxs=None, max_n=10, **kwargs):
+    "Show the input, target and predicted text of up to `max_n` streams of a character batch"
+    rows = [(str(i), str(t), str(o[0])) for (i, t), o in zip(samples[:max_n], outs[:max_n])]
+    df = pd.DataFrame(rows, columns=['input', 'target', 'prediction']).map(lambda s: s.replace('\n', '↵'))
+    display_df(df)
+    return df
 
 # %% ../nbs/04_learner.ipynb #5ff7c502
 @patch

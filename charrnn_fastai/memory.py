@@ -11,8 +11,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
-from .vocab import CharRNNError, CharVocab, describe_chars
-from .models import _check_size
+from .core import CharRNNError, describe_chars, check_whole
+from .vocab import CharVocab
 from .generate import evaluating
 from .viz import model_and_vocab
 
@@ -38,7 +38,7 @@ def text_ids(vocab:CharVocab, # The model's vocabulary
 # %% ../nbs/06b_memory.ipynb #a3d470af
 def _check_k(k, n:int):
     "Raise unless `k` is a whole number from 1 to `n`, the characters scored"
-    _check_size('k', k)
+    check_whole('k', k)
     if k > n:
         raise CharRNNError(f"The text has {n:,} characters to score, fewer than k={k:,}: give a longer text or a smaller k.")
 
@@ -129,8 +129,7 @@ def copy_probe(n_lines:int, # Lines of text, one recall each
                seed:int=0, # Random seed
               )->tuple: # `(text, positions)`: the text, and the index of each recalled key in it
     "A text whose recalled keys can be predicted only from the key `distance + 1` characters before them"
-    if not 1 <= n_keys <= 26: raise CharRNNError(f"n_keys={n_keys} is out of range: use 1 <= n_keys <= 26.")
-    _check_size('n_lines', n_lines); _check_size('distance', distance)
+    check_whole('n_lines', n_lines); check_whole('distance', distance); check_whole('n_keys', n_keys, maximum=26)
     rng = np.random.default_rng(seed)
     keys = np.array(list('ABCDEFGHIJKLMNOPQRSTUVWXYZ'[:n_keys]))[rng.integers(n_keys, size=n_lines)]
     letters = rng.integers(26, size=(n_lines, distance)) + ord('a')

@@ -12,24 +12,11 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.func import functional_call
 from fastcore.basics import store_attr, patch
-from .vocab import CharRNNError
+from .core import CharRNNError, check_whole, check_prob, check_choice
 
 # %% auto #0
 __all__ = ['init_recurrent', 'ElmanLayer', 'ElmanRNN', 'elman_bptt', 'map_hidden', 'hidden_select', 'SeqDropout', 'TorchLayer',
            'OneHot', 'CharRNN']
-
-# %% ../nbs/03_models.ipynb #e8cccf4c
-def _check_size(name, value):
-    "Raise unless `value` is a whole number >= 1"
-    if int(value) != value or value < 1: raise CharRNNError(f"{name}={value} is out of range: use a whole number {name} >= 1.")
-
-def _check_p(name, p):
-    "Raise unless `p` is a probability that keeps something: 0 <= p < 1"
-    if not 0 <= p < 1: raise CharRNNError(f"{name}={p} is out of range: use 0 <= {name} < 1.")
-
-def _check_choice(name, value, choices):
-    "Raise unless `value` is one of `choices`, listing them"
-    if value not in choices: raise CharRNNError(f"Unknown {name} {value!r}: use one of {', '.join(map(repr, choices))}.")
 
 # %% ../nbs/03_models.ipynb #d4d3c7f3
 def init_recurrent(w_in:Tensor, # Input weights, one (n_hidden, n_in) block per gate stacked on dim 0
@@ -53,7 +40,7 @@ class ElmanLayer(nn.Module):
                  act:str='tanh', # φ: 'tanh' or 'relu'
                 ):
         super().__init__()
-        _check_size('n_in', n_in); _check_size('n_hidden', n_hidden); _check_choice('act', act, tuple(self.acts))
+        check_whole('n_in', n_in); check_whole('n_hidden', n_hidden); check_choice('act', act, tuple(self.acts))
         self.act, self.phi = act, self.acts[act]
         self.W = nn.Parameter(torch.empty(n_hidden, n_in))     # input  -> hidden
         self.U = nn.Parameter(torch.empty(n_hidden, n_hidden)) # hidden -> hidden
@@ -91,7 +78,7 @@ class ElmanRNN(nn.Module):
                  act:str='tanh', # φ: 'tanh' or 'relu'
                 ):
         super().__init__()
-        _check_size('n_out', n_out)
+        check_whole('n_out', n_out)
         self.layer = ElmanLayer(n_in, n_hidden, act)         # W, U, b
         self.V = nn.Parameter(torch.empty(n_out, n_hidden)) # hidden -> output
         self.c = nn.Parameter(torch.zeros(n_out))
@@ -155,7 +142,7 @@ class SeqDropout(nn.Module):
     "Dropout of whole features of a (bs, sl, n) sequence: one mask per sequence, shared across time"
     def __init__(self, p:float=0.): # Probability of dropping a feature
         super().__init__()
-        _check_p('dropout', p)
+        check_prob('dropout', p)
         self.p = p
 
     def forward(self, x:Tensor)->Tensor:
@@ -175,7 +162,7 @@ class TorchLayer(nn.Module):
                  n_hidden:int, # Size of the hidden state
                 ):
         super().__init__()
-        _check_choice('cell', cell, tuple(_torch_rnns))
+        check_choice('cell', cell, tuple(_torch_rnns))
         cls, act = _torch_rnns[cell]
         self.cell = cell
         self.rnn = getattr(nn, cls)(n_in, n_hidden, batch_first=True, **({'nonlinearity': act} if act else {}))
@@ -230,12 +217,13 @@ class CharRNN(nn.Module):
                  tie_weights:bool=False, # Decoder shares the embedding's weights (needs emb_sz == n_hidden)
                 ):
         super().__init__()
-        _check_size('vocab_sz', vocab_sz); _check_size('n_hidden', n_hidden); _check_size('n_layers', n_layers)
-        _check_choice('cell', cell, self.cells); _check_choice('input', input, self.inputs)
-        for n, p in dict(dropout=dropout, input_dropout=input_dropout, weight_dropout=weight_dropout).items(): _check_p(n, p)
+        check_whole('vocab_sz', vocab_sz); check_whole('n_hidden', n_hidden); check_whole('n_layers', n_layers)
+        check_choice('cell', cell, self.cells); check_choice('input', input, self.inputs)
+        for name, p in dict(dropout=dropout, input_dropout=input_dropout, weight_dropout=weight_dropout).items():
+            check_prob(name, p)
         if input == 'onehot' and emb_sz is not None:
             raise CharRNNError(f"emb_sz={emb_sz} is only used with input='embedding': leave emb_sz=None for one-hot input.")
-        if input == 'embedding' and emb_sz is not None: _check_size('emb_sz', emb_sz)
+        if input == 'embedding' and emb_sz is not None: check_whole('emb_sz', emb_sz)
         if tie_weights and input == 'onehot':
             raise CharRNNError("tie_weights=True needs input='embedding': one-hot input has no weight matrix to share.")
         if tie_weights and emb_sz not in (None, n_hidden):
@@ -287,13 +275,13 @@ def _run_layer(self:CharRNN, layer, x, h):
 
 @patch
 def step(self:CharRNN,
-         x:Tensor, # Character ids (bs, sl); sl may be 1
+         x:Tensor, # Character ids (bs, sl), of any integer dtype; sl may be 1
          hidden:list|None=None, # The state to start from (see `init_hidden`); None for zeros
          return_layers:bool=False, # Also return every layer's outputs, before and after dropout
         ): # (logits (bs, sl, vocab_sz), new hidden), then raw_outputs, outputs if `return_layers`
     "Run the model from `hidden` without reading or writing `self.hidden`"
     if hidden is None: hidden = self.init_hidden(x.shape[0])
-    out = self.input_drop(self.encoder(x))
+    out = self.input_drop(self.encoder(x.long()))
     new_hidden, raw_outputs, outputs = [], [], []
     for layer, h in zip(self.layers, hidden, strict=True):
         raw, h = self._run_layer(layer, out, h)
@@ -304,12 +292,12 @@ def step(self:CharRNN,
 
 @patch
 def next_step(self:CharRNN,
-              x:Tensor, # The last character of each row (bs,)
+              x:Tensor, # The last character of each row (bs,), of any integer dtype
               hidden:list, # The state before it (see `init_hidden`)
              ): # Logits for the next character (bs, vocab_sz), and the new state
     "`step` for one character per row in eval mode, without the sequence axis or dropout: the step generation repeats"
     if self.training: raise CharRNNError("next_step is for inference, without dropout: call model.eval() first.")
-    out, new_hidden = self.encoder(x), []
+    out, new_hidden = self.encoder(x.long()), []
     for layer, h in zip(self.layers, hidden, strict=True):
         out, h = layer.one_step(out, h)
         new_hidden.append(h)

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
-from .vocab import CharRNNError, CharVocab, atomic_write
+from .core import CharRNNError, atomic_write, check_whole, check_vocab_size
+from .vocab import CharVocab
 from .models import CharRNN
 
 # %% auto #0
@@ -37,8 +38,7 @@ def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or 
         raise CharRNNError(f"Expected a CharRNN, a learner or a bundle, not {type(model).__name__}: pass the model with vocab=, a learner, or load_bundle(path).")
     if not isinstance(vocab, CharVocab):
         raise CharRNNError("The model's vocabulary is missing: pass vocab=, the CharVocab the model was trained with (a learner or bundle brings its own).")
-    if len(vocab) != model.vocab_sz:
-        raise CharRNNError(f"The vocabulary has {len(vocab)} characters but the model predicts {model.vocab_sz}: pass the vocabulary the model was trained with.")
+    check_vocab_size(model, vocab)
     return model, vocab
 
 # %% ../nbs/06_viz.ipynb #c51683d0
@@ -260,8 +260,7 @@ def predictions_html(trace:TextTrace, # From `trace_text`
                     )->str:
     "The top-k guesses and the loss under every character of the trace, with the mean loss above"
     itos = trace.vocab.itos
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(itos):
-        raise CharRNNError(f"k={k!r} is out of range: use k from 1 to {len(itos)}, the size of the vocabulary.")
+    check_whole('k', k, maximum=len(itos))
     top_lp, top_i = torch.from_numpy(trace.log_probs).topk(k, -1)
     losses, nexts = next_char_losses(trace), list(trace.text[1:]) + [None]
     cols = ''.join(prediction_column(c, known, [(itos[i], p) for i, p in zip(ii, pp)], nxt, None if math.isnan(loss) else loss, math.log(len(itos)))
@@ -323,7 +322,7 @@ def rank_neurons(trace:TextTrace, # From `trace_text`
                  top:int=10, # Rows to return
                 )->pd.DataFrame: # layer, neuron, r (signed correlation), score (|r|): best first
     "The units of `trace` that track `feature` best"
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1: raise CharRNNError(f"top={top!r} is out of range: use top >= 1.")
+    check_whole('top', top)
     f = feature_values(trace.text, feature)[trace.known]
     if len(f) < 2 or f.min() == f.max():
         raise CharRNNError("The feature does not vary over the text's known characters (does the pattern match nowhere, or everywhere?): give a text where it does.")
@@ -371,8 +370,7 @@ def viz_page(model, # A `CharRNN`, learner or bundle
     trace = trace_text(model, text, vocab, state)
     if neuron is not None: units, how = _units(trace, -1 if layer is None else layer, neuron), 'the units asked for'
     else:
-        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < 1:
-            raise CharRNNError(f"n_neurons={n_neurons!r} is out of range: use n_neurons >= 1.")
+        check_whole('n_neurons', n_neurons)
         units, how = _top_units(trace, layer, n_neurons, feature)
     body = f'<h2>Activations</h2><div class="label">Showing {escape(how)}.</div>' + ''.join(activation_row(trace, l, n) for l, n in units)
     if k is not None: body += f'<h2>Predictions</h2>{predictions_html(trace, k)}'
@@ -415,7 +413,7 @@ def gradient_norms(text:str, # The text the windows are taken from
     "‖∂E_t/∂h_k‖ against the distance t − k for each model, on the same windows of `text`"
     _check_text(text)
     for name, n in dict(seq_len=seq_len, n_seqs=n_seqs, n_hidden=n_hidden).items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise CharRNNError(f"{name}={n!r} is out of range: use {name} >= 1.")
+        check_whole(name, n)
     if len(text) < seq_len + 1: raise CharRNNError(f"The text has {len(text)} characters, too few for seq_len={seq_len}: give at least seq_len+1 characters, or a smaller seq_len.")
     if vocab is None: vocab = CharVocab.from_text(text)
     with torch.random.fork_rng(devices=[]):

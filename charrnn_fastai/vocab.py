@@ -6,19 +6,14 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/vocab.html.md"""
 
 # %% ../nbs/00_vocab.ipynb #dc070809
 from __future__ import annotations
-import json, os
-from contextlib import contextmanager
+import json
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-
+from .core import CharRNNError, describe_chars, atomic_write
 
 # %% auto #0
-__all__ = ['TEMP_PREFIX', 'CharRNNError', 'code_point_chunks', 'describe_chars', 'CharVocab', 'atomic_writer', 'atomic_write']
-
-# %% ../nbs/00_vocab.ipynb #72f891c3
-class CharRNNError(ValueError):
-    "A problem with the user's input, told in one sentence that also says how to fix it"
+__all__ = ['code_point_chunks', 'CharVocab']
 
 # %% ../nbs/00_vocab.ipynb #8e965277
 def code_point_chunks(text:str, # Any Python string
@@ -27,14 +22,6 @@ def code_point_chunks(text:str, # Any Python string
     "Yield `(start, code_points)` for consecutive chunks of `text`, each a `uint32` numpy array"
     for start in range(0, len(text), chunk):
         yield start, np.frombuffer(text[start:start+chunk].encode('utf-32-le', 'surrogatepass'), np.uint32)
-
-# %% ../nbs/00_vocab.ipynb #19080403
-def describe_chars(chars, # The characters to name, e.g. those missing from a vocabulary
-                   limit:int=20, # Name at most this many
-                  )->str:
-    "`chars` as a short list for a message: reprs, so tabs and newlines show"
-    shown = ', '.join(repr(c) for c in chars[:limit])
-    return shown + (f' and {len(chars)-limit} more' if len(chars) > limit else '')
 
 # %% ../nbs/00_vocab.ipynb #203b2e2e
 class CharVocab:
@@ -133,40 +120,6 @@ def from_json(cls:CharVocab, s:str): # A string made by `CharVocab.to_json`
     try: itos = json.loads(s)['itos']
     except (ValueError, TypeError, KeyError): raise CharRNNError("This is not a CharVocab JSON (expected {\"itos\": [...]}): give the text written by CharVocab.to_json or save.") from None
     return cls(itos)
-
-# %% ../nbs/00_vocab.ipynb #01c4ac09
-TEMP_PREFIX = '.tmp-' # the names of files being written start with it
-
-def _fsync_dir(folder:Path):
-    "Make a rename inside `folder` durable (POSIX; elsewhere a no-op)"
-    if os.name != 'posix': return
-    fd = os.open(folder, os.O_RDONLY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
-@contextmanager
-def atomic_writer(fn:Path|str, # The file to (re)place
-                 ): # Yields a binary file: write the whole new content to it
-    "Open a temp file beside `fn` that replaces `fn` when the block ends, so `fn` holds its old content or all of the new"
-    fn = Path(fn)
-    fn.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fn.parent/f'{TEMP_PREFIX}{fn.name}.{os.urandom(6).hex()}'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666) # 0o666 less the umask, as open() gives
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, fn)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(fn.parent)
-
-def atomic_write(fn:Path|str, # The file to (re)place
-                 data:bytes, # Its whole new content (text: encode it first)
-                ):
-    "Write `data` to `fn` so that `fn` holds either its old content or all of `data`, never part of it"
-    with atomic_writer(fn) as f: f.write(data)
 
 # %% ../nbs/00_vocab.ipynb #789630cc
 @patch
