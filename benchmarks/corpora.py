@@ -9,19 +9,22 @@ budget, the same for all fifteen runs so that only the cell and the corpus chang
   all three cells, so the LSTM and GRU have about 4× and 3× the vanilla RNN's recurrent parameters (the textbook's
   comparison: the same state size, richer cells);
 * training: bs 32, seq_len 100, `fit_one_cycle(--epochs, lr)` = 3 epochs (1.62 M training characters per run),
-  gradients clipped at norm 0.5, float32, one torch thread, seed 42. Each cell trains at its own peak learning rate
+  gradients clipped at norm 0.5, float32, one torch thread, once per seed (`--seeds`, 42, 1 and 2 by default; the
+  table gives mean ± sd). Each cell trains at its own peak learning rate
   (`--lrs`), the best of 3e-3, 1e-2 and 2e-2 for that cell on Shakespeare with these settings (`SWEEP` below), so
   that no cell loses for a learning rate chosen for another;
 * reported: the best epoch's validation loss (nats/char) and bits per char (nats / ln 2), its accuracy (the share of
-  characters whose most likely prediction is right), wall-clock training seconds (validation included), and a
-  300-character sample at temperature 0.8 (seed 0, starting after a newline);
+  characters whose most likely prediction is right), the context curve of the kept weights on the validation tail
+  (`charrnn_fastai.memory`: the one-stream loss and the memory length), wall-clock training seconds (validation
+  included), and a 300-character sample at temperature 0.8 (seed 0, starting after a newline);
 * then one model (`--temp_corpus`'s LSTM) sampled at temperatures 0.2, 0.5, 0.8, 1.0 and 1.5, each after a newline.
 
 Outputs, each written atomically: `benchmarks/results/corpora.md` (the table and the samples), `corpora.csv` (one
 row per run, samples included) and `temperatures.md`. The trained models are saved as bundles (safetensors + JSON)
 under `--bundles` (default: `~/.cache/charrnn_fastai/corpora`, outside the repository); the script prints where.
 
-    CHARRNN_DATA=/path/to/corpora nice -n 10 python benchmarks/corpora.py     # ~20 min on 2 quiet CPU cores, ~45 on busy ones
+    CHARRNN_DATA=/path/to/corpora nice -n 10 python benchmarks/corpora.py     # ~20 min a seed on 2 quiet CPU cores (3 epochs)
+    python benchmarks/corpora.py --device cuda --threads 2                     # on a GPU machine
     python benchmarks/corpora.py --corpora shakespeare --archs lstm --epochs 1   # a quick look
     python benchmarks/corpora.py --corpora shakespeare --lrs 'rnn=3e-3 lstm=3e-3 gru=3e-3'   # one point of the sweep
     python benchmarks/corpora.py --corpora 'obama trump' --results /tmp/part2   # runs are seeded: split them over processes
@@ -38,26 +41,19 @@ from charrnn_fastai.data import char_dls
 from charrnn_fastai.learner import char_rnn_learner
 import charrnn_fastai.learn_generate # adds learn.generate
 from charrnn_fastai.export import save_bundle, atomic_write
+from charrnn_fastai.data import split_stream
+from charrnn_fastai.memory import context_curve, memory_length, rise
 
 CORPORA = ('shakespeare', 'nietzsche', 'anna_karenina', 'obama', 'trump')
 ARCHS = ('rnn', 'lstm', 'gru')
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.5)
 RESULTS = Path(__file__).parent/'results'
-WHY_NOT = ("Why: the budget. Every run sees 1.62 M training characters, a few minutes of CPU, where Karpathy's char-rnn "
-           "models train for tens of epochs. Early in training a model is learning short-range statistics (letters, common "
-           "words), which a vanilla RNN learns about as well as a gated cell, with a quarter (against the LSTM) or a third (against the "
-           "GRU) of the recurrent weights to fit; "
-           "the LSTM and GRU pay off on longer-range structure (quotes, line lengths, speaker turns), which matters once "
-           "those are learned. The gap opens with training: on Shakespeare with twice the budget (`--epochs 6`, 3.24 M "
-           "characters; same settings otherwise) the RNN reaches 1.5603 nats/char and the LSTM 1.5257, ahead by 0.035 "
-           "where at 3 epochs it was 0.003 behind. The GRU, whose update gate lets it carry its state with no extra cell, "
-           "gets there sooner; on Obama, where it too ends behind, all three are within 0.015 nats/char.")
 SWEEP = 'validation loss at 3e-3 / 1e-2 / 2e-2: RNN 1.789 / 1.635 / 1.639, LSTM 1.937 / 1.720 / 1.637, GRU not run / 1.542 / 1.578'
 
 def train_one(text, arch, r):
     "Train `arch` on `text` with the settings `r`; the learner and the wall-clock seconds"
     set_seed(r['seed'], reproducible=True)
-    dls = char_dls(text, bs=r['bs'], seq_len=r['seq_len'])
+    dls = char_dls(text, bs=r['bs'], seq_len=r['seq_len'], device=r['device'])
     learn = char_rnn_learner(dls, arch=arch, n_hidden=r['n_hidden'], n_layers=r['n_layers'], progress=False)
     start = time.perf_counter()
     with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'])
@@ -69,13 +65,16 @@ def sample(learn, temperature, n=300):
         warnings.simplefilter('ignore') # the empty prime's note
         return learn.generate('', n=n, temperature=temperature, seed=0)
 
-def result_row(corpus, arch, learn, secs):
-    "One row of the table"
+def result_row(corpus, arch, seed, learn, secs, valid_text):
+    "One row of the table: the best epoch (the weights the learner kept), and the context curve on the validation tail"
     h = learn.history
     best = h.loc[h.valid_loss.idxmin()]
-    return dict(corpus=corpus, arch=arch, params=sum(p.numel() for p in learn.model.parameters()),
+    curve = context_curve(learn, valid_text)
+    return dict(corpus=corpus, arch=arch, seed=seed, params=sum(p.numel() for p in learn.model.parameters()),
                 valid_loss=round(float(best.valid_loss), 4), bpc=round(float(best.valid_loss) / math.log(2), 4),
-                accuracy=round(float(best.accuracy), 4), train_s=round(secs, 1), sample=sample(learn, 0.8))
+                accuracy=round(float(best.accuracy), 4), best_epoch=int(best.epoch) + 1, train_s=round(secs, 1),
+                one_stream=round(float(curve.loss.iloc[-1]), 4), memory=memory_length(curve), rise=round(rise(curve), 4),
+                sample=sample(learn, 0.8))
 
 def fenced(text): return '```\n' + text.replace('```', "'''") + '\n```'
 
@@ -85,7 +84,7 @@ def verdict(df):
     lose = [f"{c} ({a} {loss.loc[c, a]:.4f} ≥ rnn {loss.loc[c, 'rnn']:.4f})" for c in loss.index for a in ('lstm', 'gru')
             if {a, 'rnn'} <= set(loss.columns) and loss.loc[c, a] >= loss.loc[c, 'rnn']]
     if not lose: return "LSTM and GRU beat the vanilla RNN on validation loss on every corpus."
-    return "**Where the vanilla RNN is not beaten:** " + '; '.join(lose) + ".\n\n" + WHY_NOT
+    return "**Where the vanilla RNN is not beaten:** " + '; '.join(lose) + "." 
 
 def md_table(df, places:dict|None=None):
     "`df` as a markdown table: numbers right-aligned, floats to 4 places (or `places[column]`), integers with thousands separators"
@@ -95,13 +94,20 @@ def md_table(df, places:dict|None=None):
     lines = ['| ' + ' | '.join(df.columns) + ' |', '|' + '|'.join('---:' if r else '---' for r in right) + '|']
     return '\n'.join(lines + ['| ' + ' | '.join(fmt(c, v) for c, v in zip(df.columns, row)) + ' |' for row in df.astype(object).itertuples(index=False)])
 
+def seed_means(df):
+    "One row per corpus and cell: the mean ± sd over seeds of the losses, the median memory length"
+    g = df.groupby(['corpus', 'arch'], sort=False)
+    pm = lambda c: g[c].agg(lambda v: f"{v.mean():.4f} ± {v.std(ddof=1):.4f}" if len(v) > 1 else f"{v.mean():.4f}")
+    return pd.DataFrame({'params': g.params.first(), 'seeds': g.seed.count(), 'valid loss (nats/char)': pm('valid_loss'),
+                         'bits/char': pm('bpc'), 'one stream (nats/char)': pm('one_stream'),
+                         'memory (chars)': g.memory.median().astype(int), 'training (s)': g.train_s.mean().round(1)}).reset_index()
+
 def corpora_md(df, header):
-    "The table, the verdict and the samples as markdown"
-    cols = ['corpus', 'arch', 'params', 'valid_loss', 'bpc', 'accuracy', 'train_s']
-    table = df[cols].rename(columns={'valid_loss': 'valid loss (nats/char)', 'bpc': 'bits/char', 'train_s': 'training (s)'})
-    parts = [f"# Five corpora × RNN, LSTM, GRU\n\n{header}\n", md_table(table, {'training (s)': 1}),
-             f"\n{verdict(df)}\n", "## Samples (temperature 0.8, 300 characters)\n"]
-    parts += [f"### {row.corpus}, {row.arch}\n\n{fenced(row.sample)}\n" for row in df.itertuples()]
+    "The table of means over seeds, the verdict and the samples (the first seed's) as markdown"
+    means = df.groupby(['corpus', 'arch'], sort=False)[['valid_loss']].mean().reset_index()
+    parts = [f"# Five corpora × RNN, LSTM, GRU\n\n{header}\n", md_table(seed_means(df), {'training (s)': 1}),
+             f"\n{verdict(means)}\n", "## Samples (temperature 0.8, 300 characters, first seed)\n"]
+    parts += [f"### {row.corpus}, {row.arch}\n\n{fenced(row.sample)}\n" for row in df.drop_duplicates(['corpus', 'arch']).itertuples()]
     return '\n'.join(parts)
 
 def temperatures_md(corpus, learn):
@@ -131,8 +137,9 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
          seq_len:int=100, # Characters per BPTT step
          epochs:int=3, # Epochs of fit_one_cycle
          lrs:str='rnn=1e-2 lstm=2e-2 gru=1e-2', # Peak learning rate of each cell, `cell=lr` space-separated
-         seed:int=42, # Random seed of every run
+         seeds:str='42 1 2', # Random seeds, space-separated: each cell runs once per seed
          threads:int=1, # torch threads
+         device:str=None, # Where to train: 'cpu', 'cuda'; default: fastai's default device
          temp_corpus:str='shakespeare', # The corpus whose LSTM is sampled at several temperatures
          bundles:str=str(Path.home()/'.cache'/'charrnn_fastai'/'corpora'), # Where the trained models are saved (bundles)
         results:str=str(RESULTS), # Where corpora.md, corpora.csv and temperatures.md go
@@ -140,12 +147,14 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
         ):
     "Train a vanilla RNN, an LSTM and a GRU (1×256, embedding input) on the first 600,000 characters of each of the five corpora for 3 epochs of fit_one_cycle (bs 32, seq_len 100, clip 0.5, one thread), at each cell's best learning rate; write benchmarks/results/corpora.md, corpora.csv and temperatures.md; see the module docstring"
     torch.set_num_threads(threads)
-    r = dict(n_hidden=n_hidden, n_layers=n_layers, bs=bs, seq_len=seq_len, epochs=epochs, seed=seed)
+    r = dict(n_hidden=n_hidden, n_layers=n_layers, bs=bs, seq_len=seq_len, epochs=epochs, device=device)
     lr = {a: float(v) for a, v in (o.split('=') for o in lrs.split())}
     header = (f"The first {chars:,} characters of each corpus, split 90/10 (contiguous validation tail); {n_layers}×{n_hidden} "
               f"layer, embedding input, no dropout; bs {bs}, seq_len {seq_len}, `fit_one_cycle({epochs}, lr)` with lr {', '.join(f'{a} {v:g}' for a, v in lr.items())} "
-              f"(each cell's best of 3e-3, 1e-2, 2e-2 on Shakespeare with these settings: {SWEEP}), gradients clipped at 0.5, float32, {threads} torch thread(s), seed {seed}, on {os.cpu_count()} shared CPU cores. Validation "
-              f"loss and accuracy of the best epoch; training time is wall-clock, validation included. "
+              f"(each cell's best of 3e-3, 1e-2, 2e-2 on Shakespeare with these settings: {SWEEP}), gradients clipped at 0.5, float32, {threads} torch thread(s), seeds {seeds}, on {os.cpu_count()} shared CPU cores. Validation "
+              f"loss and accuracy of the best epoch (mean ± sd over the seeds); 'one stream' is the whole validation tail read "
+              f"with the state never reset, and 'memory' the smallest k of its context curve within 0.01 nats/char of the "
+              f"minimum (`charrnn_fastai.memory`); training time is wall-clock, validation included. "
               f"Made by `python benchmarks/corpora.py`. The machine is shared: "
               f"training times are wall-clock under whatever else was running (the script prints the load average after each run).")
     if report_only: return print(write_report(pd.read_csv(Path(results)/'corpora.csv', keep_default_na=False), header, results))
@@ -153,12 +162,15 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
     rows, start = [], time.perf_counter()
     for corpus in corpora.split():
         text = load_corpus(corpus)[:chars]
-        for arch in archs.split():
-            learn, secs = train_one(text, arch, {**r, 'lr': lr[arch]})
-            rows.append(result_row(corpus, arch, learn, secs))
-            save_bundle(learn, Path(bundles)/f'{corpus}_{arch}', corpus=corpus)
-            print(f"{corpus:14} {arch:5} valid_loss {rows[-1]['valid_loss']:.4f}  bpc {rows[-1]['bpc']:.4f}  "
-                  f"acc {rows[-1]['accuracy']:.4f}  {secs:6.1f} s  load {os.getloadavg()[0]:.2f}", flush=True)
-            if corpus == temp_corpus and arch == 'lstm': write_text(results, 'temperatures.md', temperatures_md(corpus, learn))
-            table = write_report(pd.DataFrame(rows), header, results)
+        for seed in map(int, seeds.split()):
+            for arch in archs.split():
+                learn, secs = train_one(text, arch, {**r, 'lr': lr[arch], 'seed': seed})
+                rows.append(result_row(corpus, arch, seed, learn, secs, split_stream(text)[1]))
+                save_bundle(learn, Path(bundles)/f'{corpus}_{arch}_{seed}', corpus=corpus)
+                print(f"{corpus:14} {arch:5} seed {seed:3} valid_loss {rows[-1]['valid_loss']:.4f}  one stream "
+                      f"{rows[-1]['one_stream']:.4f}  memory {rows[-1]['memory']:6,}  {secs:6.1f} s  "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+                if (corpus, arch, seed) == (temp_corpus, 'lstm', int(seeds.split()[0])):
+                    write_text(results, 'temperatures.md', temperatures_md(corpus, learn))
+                table = write_report(pd.DataFrame(rows), header, results)
     print(f"\n{table}\nAll runs: {time.perf_counter() - start:.0f} s. Results in {results}; bundles in {bundles}.")
