@@ -6,6 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/memory.html.md"""
 
 # %% ../nbs/06b_memory.ipynb #cea33687
 from __future__ import annotations
+import warnings
 import numpy as np
 import pandas as pd
 import torch
