@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from .vocab import CharRNNError, CharVocab, describe_chars
 from .models import CharRNN, _check_size
 from .generate import evaluating, native_cpu_kernels, prime_ids, sample_next, _check_sampling, _generator
-from .viz import encode_marked, next_char_losses, trace_text, _check_index, _mix, _visible, _BLUE, _RED
+from .viz import next_char_losses, trace_text, _check_index, _mix, _visible, _BLUE, _RED
 from .export import CharBundle, load_bundle
 from .cli import check_option, command, empty_prime_ok, error_line
 
@@ -36,22 +36,22 @@ def layer_outputs(model:CharRNN, # The model the state belongs to
 def read_text(model:CharRNN, # The model
               ids, # The text's ids, at least one (a numpy array or a tensor)
              )->tuple: # logits (L, vocab_sz), the state after the text, each layer's outputs (L, n_hidden)
-    "One pass over a text from the zero state, in eval mode: the logits after each character, the state to go on from, each layer's outputs"
+    "One pass over a text from the zero state, in eval mode: each character's logits, the state, the layers' outputs"
     x = torch.as_tensor(np.asarray(ids), device=model.decoder.weight.device).long()[None]
     with evaluating(model): logits, hidden, raw, _ = model.step(x, None, return_layers=True)
     return logits[0], hidden, [r[0] for r in raw]
 
 # %% ../nbs/08b_serve.ipynb #7370b402
-def traced_steps(model:CharRNN, # The model
+def traced_steps(model:CharRNN, # The model, in eval mode
                  logits:Tensor, # Logits for the first new character (1, vocab_sz), e.g. the last of `read_text`'s
                  hidden:list, # The state they came with
                  n:int, # Characters to produce
                  pick=sample_next, # Chooses a character: logits (1, vocab_sz) -> id (1, 1)
-                ): # Yields (id, the model's probabilities it was drawn from (vocab_sz,), each layer's output after it (n_hidden,))
-    "Produce `n` characters, one model step each, and show what the model saw: the distribution of each, and its layers after reading it"
+                ): # Yields (id, the probabilities it was drawn from (vocab_sz,), the layers' outputs after it)
+    "Produce `n` characters, one model step each, with what the model saw: each one's distribution, its layers after it"
     _check_size('n', n)
     for _ in range(n):
-        with evaluating(model), native_cpu_kernels():
+        with torch.inference_mode(), native_cpu_kernels():
             x = pick(logits)
             probs = logits[0].softmax(-1)
             logits, hidden = model.next_step(x[:, 0], hidden)
@@ -62,21 +62,23 @@ def traced_steps(model:CharRNN, # The model
 def _short(x:float)->float: return float(f'{x:.5g}')
 
 def char_records(text:str, # The characters
+                 ids, # Their ids, -1 for a character not in the vocabulary
                  values, # The unit's value after each character (len(text),)
-                 probs:Tensor, # The model's distribution for each of the last m characters, (m, vocab_sz), m <= len(text)
+                 probs:Tensor, # The model's distribution for each of the last m <= len(text) characters (m, vocab_sz)
                  vocab:CharVocab, # The model's vocabulary
                  k:int=5, # Guesses per character
                 )->list: # One dict per character: c, v, g ([char, p] pairs, best first) and p
-    "What the page shows for each character: the character, the unit's value, the model's top-k guesses for it, its own probability"
-    ids, known = encode_marked(vocab, text)
-    first = len(text) - len(probs) # the characters before this one were not predicted
-    top_p, top_i = probs.float().topk(min(k, len(vocab)), -1)
-    own = probs.float().gather(1, torch.as_tensor(ids[first:], device=probs.device)[:, None])[:, 0]
+    "What the page shows for each character: the character, the unit's value, the model's top-k guesses, its own p"
+    ids, first = np.asarray(ids, dtype=np.int64), len(text) - len(probs) # characters before `first` were not predicted
+    probs = probs.float().cpu()
+    top_p, top_i = (t.tolist() for t in probs.topk(min(k, len(vocab)), -1))
+    own = probs.numpy()[np.arange(len(probs)), ids[first:]].tolist()
     recs = []
-    for i, (c, v, ok) in enumerate(zip(text, np.asarray(values, dtype=float).tolist(), known.tolist())):
+    for i, (c, v, known) in enumerate(zip(text, np.asarray(values, dtype=float).tolist(), (ids >= 0).tolist())):
         j = i - first
-        g = [[vocab.itos[a], _short(b)] for a, b in zip(top_i[j].tolist(), top_p[j].tolist())] if j >= 0 else []
-        recs.append({'c': c, 'v': _short(v) if ok else None, 'g': g, 'p': _short(own[j].item()) if j >= 0 and ok else None})
+        g = [[vocab.itos[a], _short(b)] for a, b in zip(top_i[j], top_p[j])] if j >= 0 else []
+        p = _short(own[j]) if j >= 0 and known else None
+        recs.append({'c': c, 'v': _short(v) if known else None, 'g': g, 'p': p})
     return recs
 
 # %% ../nbs/08b_serve.ipynb #929aabcc
@@ -114,9 +116,9 @@ def request_value(body:dict, # The request's JSON object
     if not ok: raise CharRNNError(f"{name}={json.dumps(v)} is not {_kinds[kind]}: give {name} as {_kinds[kind]}.")
     return v
 
-# %% ../nbs/08b_serve.ipynb #b7af9f74
+# %% ../nbs/08b_serve.ipynb #d4c8461e
 class Sampler:
-    "The bundles a server offers, by name, the units worth colouring by, and the cap on text length; it checks and answers requests"
+    "A server's bundles by name, the units worth colouring by, the cap on text length; it checks and answers requests"
     def __init__(self,
                  bundles:dict, # Name -> `CharBundle`: the only models served
                  max_chars:int=5000, # The longest generation, prime or scored text a request may ask for
@@ -134,24 +136,26 @@ def bundle(self:Sampler, body:dict)->tuple: # (its name, the `CharBundle`)
     "The bundle a request names, by the name the server gave it (default: the first)"
     name = request_value(body, 'bundle', str, next(iter(self.bundles)))
     if name not in self.bundles:
-        raise CharRNNError(f"There is no bundle {name!r} on this server: choose one of {', '.join(map(repr, self.bundles))}.")
+        raise CharRNNError(f"There is no bundle {name!r} on this server: "
+                           f"choose one of {', '.join(map(repr, self.bundles))}.")
     return name, self.bundles[name]
 
 @patch
 def unit(self:Sampler, body:dict, name:str)->tuple: # (layer, unit), checked
     "The unit a request colours by (default: the liveliest of the last layer)"
-    m = self.bundles[name].model
-    layer = _check_index('layer', request_value(body, 'layer', int, m.n_layers - 1), m.n_layers,
-                         f"the model has {m.n_layers} layer{'s'[:m.n_layers > 1]}")
-    unit = _check_index('unit', request_value(body, 'unit', int, self.units[name][layer][0]), m.n_hidden, f"each layer has {m.n_hidden} units")
-    return layer, unit
+    n_layers, n_hidden = self.bundles[name].model.n_layers, self.bundles[name].model.n_hidden
+    layer = request_value(body, 'layer', int, n_layers - 1)
+    layer = _check_index('layer', layer, n_layers, f"the model has {n_layers} layer{'s'[:n_layers > 1]}")
+    unit = request_value(body, 'unit', int, self.units[name][layer][0])
+    return layer, _check_index('unit', unit, n_hidden, f"each layer has {n_hidden} units")
 
 @patch
 def text(self:Sampler, body:dict, name:str)->str:
     "A request's `name` (the prime, or the text to score), checked against the cap"
     s = request_value(body, name, str, '')
     if len(s) > self.max_chars:
-        raise CharRNNError(f"The {name} is {len(s):,} characters long, over this server's cap of {self.max_chars:,}: shorten it.")
+        raise CharRNNError(f"The {name} is {len(s):,} characters long, over this server's cap of {self.max_chars:,}: "
+                           "shorten it.")
     return s
 
 # %% ../nbs/08b_serve.ipynb #228cafc4
@@ -161,29 +165,35 @@ def _generation_lines(b:CharBundle, prime:str, n:int, sampling:dict, seed:int, l
     "The lines of a checked generation request"
     with empty_prime_ok(): ids, _ = prime_ids(b.vocab, prime)
     logits, hidden, outs = read_text(b.model, ids)
+    shown = len(prime) # an empty prime reads a start character, not shown
     yield _line({'seed': seed, 'layer': layer, 'unit': unit, 'start': '' if prime else b.vocab.decode(ids),
-                 'prime': char_records(prime, outs[layer][:len(prime), unit].tolist(), logits[:max(len(prime) - 1, 0)].softmax(-1), b.vocab)})
+                 'prime': char_records(prime, ids[:shown], outs[layer][:shown, unit].tolist(),
+                                       logits[:max(shown - 1, 0)].softmax(-1), b.vocab)})
     pick = partial(sample_next, generator=_generator(logits.device, seed), **sampling)
     for i, probs, outs in traced_steps(b.model, logits[-1:], hidden, n, pick):
-        yield _line(char_records(b.vocab.itos[i], [outs[layer][unit].item()], probs[None], b.vocab)[0])
+        yield _line(char_records(b.vocab.itos[i], [i], [outs[layer][unit].item()], probs[None], b.vocab)[0])
     yield _line({'end': n})
 
 @patch
-def generation(self:Sampler, body:dict): # The request: bundle, prime, length, temperature, top_k, top_p, seed, layer, unit
-    "Check a generation request; the iterator of its lines: a header with the prime's records, one line per new character, the end"
+def generation(self:Sampler, body:dict): # bundle, prime, length, temperature, top_k, top_p, seed, layer, unit
+    "Check a generation request; its lines: a header with the prime's records, one line per character, the end"
     name, b = self.bundle(body)
     layer, unit = self.unit(body, name)
     prime, n = self.text(body, 'prime'), request_value(body, 'length', int, min(500, self.max_chars))
     _check_size('length', n)
-    if n > self.max_chars: raise CharRNNError(f"length={n:,} is over this server's cap of {self.max_chars:,} characters: ask for fewer.")
+    if n > self.max_chars:
+        raise CharRNNError(f"length={n:,} is over this server's cap of {self.max_chars:,} characters: ask for fewer.")
     sampling = dict(temperature=request_value(body, 'temperature', float, 1.), top_k=request_value(body, 'top_k', int),
                     top_p=request_value(body, 'top_p', float))
     _check_sampling(**sampling)
     seed = request_value(body, 'seed', int)
     if seed is None: seed = secrets.randbelow(2**31)
-    if not 0 <= seed < 2**63: raise CharRNNError(f"seed={seed} is out of range: use a whole number from 0 to 2**63 - 1, or none for a random one.")
+    if not 0 <= seed < 2**63:
+        raise CharRNNError(f"seed={seed} is out of range: use a whole number from 0 to 2**63 - 1, or none for a random "
+                           "one.")
     if unknown := b.vocab.unknown_chars(prime):
-        raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): remove them.")
+        raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): "
+                           "remove them.")
     return _generation_lines(b, prime, n, sampling, seed, layer, unit)
 
 # %% ../nbs/08b_serve.ipynb #c1e44ba3
@@ -197,8 +207,10 @@ def score(self:Sampler, body:dict)->dict: # The request: bundle, text, layer, un
     trace = trace_text(b, text)
     losses = next_char_losses(trace)
     losses = losses[~np.isnan(losses)]
-    return {'layer': layer, 'unit': unit, 'scored': len(losses), 'mean_loss': float(losses.mean()) if len(losses) else None,
-            'chars': char_records(text, trace.states[layer][:, unit], torch.from_numpy(trace.log_probs[:-1]).exp(), b.vocab)}
+    chars = char_records(text, np.where(trace.known, trace.ids, -1), trace.states[layer][:, unit],
+                         torch.from_numpy(trace.log_probs[:-1]).exp(), b.vocab)
+    mean = float(losses.mean()) if len(losses) else None
+    return {'layer': layer, 'unit': unit, 'scored': len(losses), 'mean_loss': mean, 'chars': chars}
 
 # %% ../nbs/08b_serve.ipynb #aa086911
 PAGE = """<!DOCTYPE html>
@@ -210,16 +222,16 @@ h1 {font-size: 1.25em; margin: 0 0 0.4em} h1 small {font-weight: normal; color: 
 textarea {width: 100%; box-sizing: border-box; font: 14px/1.4 monospace; height: 4.2em}
 .row {display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin: 0.45em 0}
 label {white-space: nowrap} input[type=number] {width: 5.5em} input[type=range] {width: 7em; vertical-align: middle}
-output {display: inline-block; min-width: 2.2em} button {font: inherit; padding: 0.2em 1em}
-.hint {color: #777}
+output {display: inline-block; min-width: 2.2em} button {font: inherit; padding: 0.2em 1em} .hint {color: #777}
 #error {color: #b00020; min-height: 1.3em} #status {color: #555; min-height: 1.3em}
-#out {font: 15px/1.75 monospace; white-space: pre-wrap; word-break: break-all; border-top: 1px solid #ddd; padding-top: 0.5em; min-height: 6em}
-#out .prime {font-weight: bold}
-#out .unk {outline: 1px dashed #888; outline-offset: -1px; color: #777}
+#out {font: 15px/1.75 monospace; white-space: pre-wrap; word-break: break-all; min-height: 6em;
+      border-top: 1px solid #ddd; padding-top: 0.5em}
+#out .prime {font-weight: bold} #out .unk {outline: 1px dashed #888; outline-offset: -1px; color: #777}
 #out .on {outline: 2px solid #222; outline-offset: -1px}
-.bar {display: inline-block; width: 7em; height: 0.9em; vertical-align: middle; background: linear-gradient(to right, @BLUE@, #fff, @RED@)}
-#tip {position: absolute; background: #fff; border: 1px solid #999; box-shadow: 0 2px 8px rgba(0,0,0,0.2); padding: 0.4em 0.6em;
-      font: 13px/1.45 monospace; pointer-events: none; z-index: 1; min-width: 15em}
+.bar {display: inline-block; width: 7em; height: 0.9em; vertical-align: middle;
+      background: linear-gradient(to right, @BLUE@, #fff, @RED@)}
+#tip {position: absolute; background: #fff; border: 1px solid #999; box-shadow: 0 2px 8px rgba(0,0,0,0.2);
+      padding: 0.4em 0.6em; font: 13px/1.45 monospace; pointer-events: none; z-index: 1; min-width: 15em}
 #tip .g {display: grid; grid-template-columns: 2em 7em 4.5em; align-items: center; gap: 0 0.4em}
 #tip .p {height: 0.75em; background: @BLUE@} #tip .hit {font-weight: bold} #tip .head {margin-bottom: 0.2em}
 </style></head><body>
@@ -230,11 +242,13 @@ output {display: inline-block; min-width: 2.2em} button {font: inherit; padding:
  <label><input type="radio" name="mode" value="score"> score a text</label>
 </div>
 <div id="generate-box">
- <textarea id="prime" placeholder="Prime: the text the model reads before it writes (empty: it starts a new line)"></textarea>
+ <textarea id="prime" placeholder="Prime: the text the model reads before it writes (empty: a new line)"></textarea>
  <div class="row">
-  <label>temperature <input id="temperature" type="range" min="0" max="2" step="0.05" value="0.8"> <output id="temperature-shown">0.8</output></label>
+  <label>temperature <input id="temperature" type="range" min="0" max="2" step="0.05" value="0.8">
+   <output id="temperature-shown">0.8</output></label>
   <label>top-k <input id="top_k" type="number" min="1" placeholder="all"></label>
-  <label>top-p <input id="top_p" type="range" min="0.05" max="1" step="0.05" value="1"> <output id="top_p-shown">1</output></label>
+  <label>top-p <input id="top_p" type="range" min="0.05" max="1" step="0.05" value="1">
+   <output id="top_p-shown">1</output></label>
   <label>length <input id="length" type="number" min="1" max="@MAX@" value="500" title="at most @MAX@"></label>
   <label>seed <input id="seed" type="number" min="0" placeholder="random"></label>
   <button id="go">Generate</button> <button id="stop" disabled>Stop</button>
@@ -258,7 +272,7 @@ output {display: inline-block; min-width: 2.2em} button {font: inherit; padding:
 <script>
 const $ = id => document.getElementById(id);
 const [BLUE, RED] = CONFIG.colors;
-let shown = [], start = '', used = null, busy = null;
+let shown = [], start = '', used = null, busy = null; // the records on the page, the unseen start, their unit, a stream
 
 const mix = (t, rgb) => 'rgb(' + rgb.map(c => Math.round(255 + t * (c - 255))).join(',') + ')';
 const valueColor = v => { const t = Math.max(-1, Math.min(1, v)); return mix(Math.abs(t), t > 0 ? RED : BLUE); };
@@ -267,10 +281,14 @@ const mode = () => document.querySelector('input[name=mode]:checked').value;
 const model = () => CONFIG.bundles.find(b => b.name === $('bundle').value);
 const num = id => { const v = $(id).value.trim(); return v === '' ? null : Number(v); };
 const pct = p => (100 * p).toFixed(p < 0.001 ? 3 : 1) + '%';
+const say = msg => { $('error').textContent = msg || ''; };
 
-function say(msg) { $('error').textContent = msg || ''; }
-function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = text;
+  return e;
+}
 function setModel() {
   const m = model();
   $('about').textContent = m.about;
@@ -284,24 +302,27 @@ function setLayer() {
   $('unit').max = model().hidden - 1;
   $('unit').value = lively[0];
 }
-function clear() { shown = []; start = ''; used = null; $('out').replaceChildren(); hideTip(); say(''); $('status').textContent = ''; }
-
+function clear() {
+  shown = []; start = ''; used = null;
+  $('out').replaceChildren(); hideTip(); say(''); $('status').textContent = '';
+}
 function paint(s, rec) {
   if (rec.v == null) { s.classList.add('unk'); return; }
   s.style.background = valueColor(rec.v);
-  if (mode() === 'score' && rec.p != null)
-    s.style.boxShadow = 'inset 0 -3px 0 rgba(0,0,0,' + Math.min(-Math.log(rec.p) / Math.log(model().vocab_size), 1).toFixed(3) + ')';
+  if (mode() === 'score' && rec.p != null) {
+    const loss = Math.min(-Math.log(rec.p) / Math.log(model().vocab_size), 1);
+    s.style.boxShadow = 'inset 0 -3px 0 rgba(0,0,0,' + loss.toFixed(3) + ')';
+  }
 }
 function add(rec, cls) {
   const s = el('span', cls, rec.c);
   s.dataset.i = shown.length; shown.push(rec); paint(s, rec);
   $('out').appendChild(s);
 }
-function params() {
-  return {bundle: $('bundle').value, layer: num('layer'), unit: num('unit')};
-}
+const params = () => ({bundle: $('bundle').value, layer: num('layer'), unit: num('unit')});
 async function post(path, body, signal) {
-  const res = await fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body), signal});
+  const res = await fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                 body: JSON.stringify(body), signal});
   if (!res.ok) {
     let msg = 'The server answered ' + res.status + '.';
     try { msg = (await res.json()).error || msg; } catch (e) {}
@@ -315,18 +336,26 @@ function setBusy(on) {
 }
 function report(t) {
   const s = $('status'), rate = t.n > 1 && t.last > t.firstAt ? (t.n - 1) / (t.last - t.firstAt) * 1000 : null;
-  s.dataset.chars = t.n; s.dataset.firstMs = t.first == null ? '' : t.first.toFixed(1); s.dataset.state = t.state;
-  s.dataset.rate = rate == null ? '' : rate.toFixed(1);
+  s.dataset.chars = t.n; s.dataset.state = t.state;
+  s.dataset.firstMs = t.first == null ? '' : t.first.toFixed(1); s.dataset.rate = rate == null ? '' : rate.toFixed(1);
   s.textContent = t.n + ' characters' + (t.first == null ? '' : ', the first after ' + t.first.toFixed(0) + ' ms') +
     (rate == null ? '' : ', then ' + rate.toFixed(0) + ' per second') + (t.seed == null ? '' : ' · seed ' + t.seed) +
     (t.state === 'writing' ? ' · writing…' : t.state === 'stopped' ? ' · stopped' : '');
 }
-
+function take(msg, t) {
+  if ('prime' in msg) {
+    t.seed = msg.seed; start = msg.start; used = [msg.layer, msg.unit];
+    msg.prime.forEach(r => add(r, 'prime'));
+  } else if ('c' in msg) {
+    add(msg); t.n++; t.last = performance.now();
+    if (t.first == null) { t.firstAt = t.last; t.first = t.last - t.t0; }
+  } else if ('end' in msg) t.state = 'done';
+}
 async function generate() {
   clear(); setBusy(true); busy = new AbortController();
   const body = {...params(), prime: $('prime').value, length: num('length'), temperature: num('temperature'),
                 top_k: num('top_k'), top_p: num('top_p'), seed: num('seed')};
-  const t = {n: 0, first: null, firstAt: null, last: null, seed: null, state: 'writing'}, t0 = performance.now();
+  const t = {n: 0, first: null, firstAt: null, last: null, seed: null, state: 'writing', t0: performance.now()};
   try {
     const reader = (await post('generate', body, busy.signal)).body.getReader(), dec = new TextDecoder();
     let buf = '';
@@ -335,12 +364,7 @@ async function generate() {
       if (done) break;
       buf += dec.decode(value, {stream: true});
       const lines = buf.split('\\n'); buf = lines.pop();
-      for (const line of lines) {
-        const msg = JSON.parse(line);
-        if ('prime' in msg) { t.seed = msg.seed; start = msg.start; used = [msg.layer, msg.unit]; msg.prime.forEach(r => add(r, 'prime')); }
-        else if ('c' in msg) { add(msg); t.n++; t.last = performance.now(); if (t.first == null) { t.firstAt = t.last; t.first = t.last - t0; } }
-        else if ('end' in msg) t.state = 'done';
-      }
+      for (const line of lines) take(JSON.parse(line), t);
       report(t);
     }
     if (t.state !== 'done') { t.state = 'stopped'; say('The server stopped before the text was finished.'); }
@@ -350,41 +374,42 @@ async function generate() {
   } finally { busy = null; setBusy(false); report(t); }
   if (used && (used[0] !== num('layer') || used[1] !== num('unit'))) recolour();
 }
-
 async function score() {
   clear(); setBusy(true);
   try {
     const res = await (await post('score', {...params(), text: $('text').value})).json();
     used = [res.layer, res.unit];
     res.chars.forEach(r => add(r));
-    $('status').textContent = res.scored ? 'mean loss ' + res.mean_loss.toFixed(3) + ' nats per character (' +
-      (res.mean_loss / Math.LN2).toFixed(3) + ' bits) over ' + res.scored + ' predicted characters' : 'nothing to score: one character';
+    $('status').textContent = !res.scored ? 'nothing to score: one character' : 'mean loss ' +
+      res.mean_loss.toFixed(3) + ' nats per character (' + (res.mean_loss / Math.LN2).toFixed(3) + ' bits) over ' +
+      res.scored + ' predicted characters';
   } catch (e) { say(e.message); } finally { setBusy(false); }
 }
-
 async function recolour() {
   if (busy || !shown.length) return;
   try {
-    const res = await (await post('score', {...params(), text: start + shown.map(r => r.c).join('')})).json();
+    const text = start + shown.map(r => r.c).join('');
+    const res = await (await post('score', {...params(), text})).json();
     res.chars.slice(start.length).forEach((r, i) => { shown[i].v = r.v; });
     used = [res.layer, res.unit];
     $('out').querySelectorAll('span').forEach(s => paint(s, shown[s.dataset.i]));
   } catch (e) { say(e.message); }
 }
-
 function showTip(s) {
-  const rec = shown[s.dataset.i], tip = $('tip');
-  $('out').querySelectorAll('.on').forEach(o => o.classList.remove('on'));
-  s.classList.add('on');
-  const head = JSON.stringify(visible(rec.c)) + (rec.v == null ? ': not in the model\\'s vocabulary' : ' · unit ' + used[1] + ' = ' + (rec.v > 0 ? '+' : '') + rec.v.toFixed(3));
-  const parts = [el('div', 'head', head)];
-  if (rec.p != null) parts.push(el('div', null, 'p = ' + pct(rec.p) + ' · loss −ln p = ' + (-Math.log(rec.p)).toFixed(2) + ' nats'));
-  parts.push(el('div', null, rec.g.length ? "the model's top " + rec.g.length + ' guesses for it:' : 'the first character: nothing predicted it'));
+  const rec = shown[s.dataset.i], tip = $('tip'), hit = c => c === rec.c ? 'hit' : null;
+  hideTip(); s.classList.add('on');
+  const value = rec.v == null ? ": not in the model's vocabulary" :
+    ' · unit ' + used[1] + ' = ' + (rec.v > 0 ? '+' : '') + rec.v.toFixed(3);
+  const parts = [el('div', 'head', JSON.stringify(visible(rec.c)) + value)];
+  if (rec.p != null) parts.push(el('div', null, 'p = ' + pct(rec.p) + ' · loss −ln p = ' +
+                                    (-Math.log(rec.p)).toFixed(2) + ' nats'));
+  parts.push(el('div', null, rec.g.length ? "the model's top " + rec.g.length + ' guesses for it:' :
+                                            'the first character: nothing predicted it'));
   const grid = el('div', 'g');
   for (const [c, p] of rec.g) {
-    const bar = el('div', 'p'); bar.style.width = (p * 7).toFixed(2) + 'em';
-    grid.append(el('span', c === rec.c ? 'hit' : null, visible(c)), el('span', null, null), el('span', c === rec.c ? 'hit' : null, pct(p)));
-    grid.children[grid.children.length - 2].append(bar);
+    const bar = el('div', 'p'), cell = el('span');
+    bar.style.width = (p * 7).toFixed(2) + 'em'; cell.append(bar);
+    grid.append(el('span', hit(c), visible(c)), cell, el('span', hit(c), pct(p)));
   }
   parts.push(grid);
   tip.replaceChildren(...parts);
@@ -392,7 +417,10 @@ function showTip(s) {
   tip.style.left = (r.left + window.scrollX) + 'px'; tip.style.top = (r.bottom + window.scrollY + 4) + 'px';
   tip.hidden = false;
 }
-function hideTip() { $('tip').hidden = true; }
+function hideTip() {
+  $('tip').hidden = true;
+  $('out').querySelectorAll('.on').forEach(o => o.classList.remove('on'));
+}
 
 for (const b of CONFIG.bundles) { const o = el('option', null, b.name); o.value = b.name; $('bundle').append(o); }
 setModel();
@@ -400,7 +428,8 @@ $('bundle').onchange = () => { setModel(); clear(); };
 $('layer').onchange = () => { setLayer(); recolour(); };
 $('unit').onchange = recolour;
 for (const r of document.querySelectorAll('input[name=mode]')) r.onchange = () => {
-  $('generate-box').hidden = mode() !== 'generate'; $('score-box').hidden = mode() !== 'score'; clear(); };
+  $('generate-box').hidden = mode() !== 'generate'; $('score-box').hidden = mode() !== 'score'; clear();
+};
 for (const id of ['temperature', 'top_p']) $(id).oninput = () => { $(id + '-shown').textContent = $(id).value; };
 $('go').onclick = generate;
 $('stop').onclick = () => busy && busy.abort();
@@ -415,29 +444,33 @@ $('out').addEventListener('mouseleave', hideTip);
 # %% ../nbs/08b_serve.ipynb #57eaf4cf
 def page_html(sampler:Sampler)->str:
     "The page, with the bundles `sampler` serves, their units and its cap written in"
-    config = {'bundles': [{'name': name, 'about': repr(b), 'hidden': b.model.n_hidden, 'vocab_size': len(b.vocab), 'units': sampler.units[name]}
-                          for name, b in sampler.bundles.items()],
-              'max_chars': sampler.max_chars, 'colors': [_BLUE, _RED], 'visible': _visible}
-    fills = {'@CONFIG@': json.dumps(config).replace('</', '<\\/'), '@MAX@': str(sampler.max_chars), '@BLUE@': _mix(1, _BLUE), '@RED@': _mix(1, _RED)}
+    bundles = [{'name': name, 'about': repr(b), 'hidden': b.model.n_hidden, 'vocab_size': len(b.vocab),
+                'units': sampler.units[name]} for name, b in sampler.bundles.items()]
+    config = {'bundles': bundles, 'max_chars': sampler.max_chars, 'colors': [_BLUE, _RED], 'visible': _visible}
+    fills = {'@CONFIG@': json.dumps(config).replace('</', '<\\/'), '@MAX@': str(sampler.max_chars),
+             '@BLUE@': _mix(1, _BLUE), '@RED@': _mix(1, _RED)}
     html = PAGE
     for k, v in fills.items(): html = html.replace(k, v)
     return html
 
 # %% ../nbs/08b_serve.ipynb #6130407d
 def _web():
-    "Check that the [serve] extra (starlette and uvicorn) is installed; else a `CharRNNError` that says how to install it"
+    "Check that the [serve] extra (starlette and uvicorn) is installed, else a `CharRNNError` saying how to install it"
     try: import starlette, uvicorn
-    except ImportError: raise CharRNNError("The web server needs the [serve] extra, which is not installed: pip install 'charrnn-fastai[serve]'.") from None
+    except ImportError:
+        raise CharRNNError("The web server needs the [serve] extra, which is not installed: "
+                           "pip install 'charrnn-fastai[serve]'.") from None
 
 # %% ../nbs/08b_serve.ipynb #d1e7427f
 def _batch(lines, # An iterator of lines
-           seconds:float, # How long to keep adding lines after the first
+           seconds:float, # How long to keep adding lines
+           least:int=1, # Lines to take whatever the time
           )->str: # The lines, joined; '' when `lines` is exhausted
-    "The next line of `lines`, and those after it that are ready within `seconds`"
+    "The next `least` lines of `lines`, and those after them that are ready within `seconds`"
     out, end = [], time.perf_counter() + seconds
     for line in lines:
         out.append(line)
-        if time.perf_counter() >= end: break
+        if len(out) >= least and time.perf_counter() >= end: break
     return ''.join(out)
 
 # %% ../nbs/08b_serve.ipynb #c64da938
@@ -445,7 +478,7 @@ def serve_app(sampler:Sampler, # What to serve
               batch_s:float=0.01, # Characters ready within this time go to the page together
               max_body:int=1_000_000, # The largest request body accepted, in bytes
              ):
-    "The starlette app: the page at /, POST /generate (NDJSON, streamed) and POST /score (JSON); a mistake is a 400 with one sentence"
+    "The starlette app: the page at /, POST /generate (NDJSON, streamed), POST /score (JSON); a mistake is a 400"
     _web()
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
@@ -460,10 +493,14 @@ def serve_app(sampler:Sampler, # What to serve
 
     async def body_of(request)->dict:
         raw = await request.body()
-        if len(raw) > max_body: raise CharRNNError(f"The request is {len(raw):,} bytes, over the {max_body:,} this server reads: send a shorter text.")
+        if len(raw) > max_body:
+            raise CharRNNError(f"The request is {len(raw):,} bytes, over the {max_body:,} this server reads: "
+                               "send less text.")
         try: body = json.loads(raw)
         except ValueError: body = None
-        if not isinstance(body, dict): raise CharRNNError('The request is not a JSON object: send the parameters as one, e.g. {"prime": "ROMEO:"}.')
+        if not isinstance(body, dict):
+            raise CharRNNError('The request is not a JSON object: send the parameters as one, '
+                               'e.g. {"prime": "ROMEO:"}.')
         return body
 
     def refused(e:CharRNNError): return JSONResponse({'error': error_line(e)}, 400)
@@ -472,10 +509,7 @@ def serve_app(sampler:Sampler, # What to serve
         app.state.streams += 1
         try:
             yield first
-            wait = 0.
-            while not app.state.stopping() and (batch := await app.state.run(_batch, lines, wait)):
-                yield batch
-                wait = batch_s
+            while not app.state.stopping() and (batch := await app.state.run(_batch, lines, batch_s)): yield batch
         finally: app.state.streams -= 1
 
     async def page(request): return HTMLResponse(page_html(sampler), headers={'Cache-Control': 'no-store'})
@@ -483,16 +517,18 @@ def serve_app(sampler:Sampler, # What to serve
     async def generate(request):
         try:
             lines = sampler.generation(await body_of(request))
-            first = await app.state.run(next, lines) # the prime is read before the answer starts
+            first = await app.state.run(_batch, lines, 0., 2) # the header and the first character
         except CharRNNError as e: return refused(e)
-        return StreamingResponse(streamed(first, lines), media_type='application/x-ndjson', headers={'Cache-Control': 'no-store'})
+        return StreamingResponse(streamed(first, lines), media_type='application/x-ndjson',
+                                 headers={'Cache-Control': 'no-store'})
 
     async def score(request):
         try: return JSONResponse(await app.state.run(sampler.score, await body_of(request)))
         except CharRNNError as e: return refused(e)
 
-    app = Starlette(routes=[Route('/', page), Route('/generate', generate, methods=['POST']), Route('/score', score, methods=['POST'])],
-                    lifespan=lifespan)
+    routes = [Route('/', page), Route('/generate', generate, methods=['POST']),
+              Route('/score', score, methods=['POST'])]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.streams, app.state.stopping = 0, lambda: False
     return app
 
@@ -503,8 +539,9 @@ def listening_socket(host:str='127.0.0.1', # The address to listen on
     "A TCP socket listening on host:port, or a `CharRNNError` that says why it cannot"
     try: return socket.create_server((host, port), family=socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0])
     except (OSError, OverflowError) as e:
-        errno = getattr(e, 'errno', None) # create_server spells out its address after the reason; the reason is enough
-        why = os.strerror(errno) if isinstance(e, OSError) and not isinstance(e, socket.gaierror) and errno else getattr(e, 'strerror', None) or e
+        # create_server's message spells out the address after the reason; the reason is enough
+        plain = isinstance(e, OSError) and not isinstance(e, socket.gaierror) and e.errno
+        why = os.strerror(e.errno) if plain else getattr(e, 'strerror', None) or e
         raise CharRNNError(f"Cannot listen on {host}:{port} ({why}): choose another --host or --port.") from None
 
 def url_of(sock:socket.socket)->str:
@@ -515,9 +552,10 @@ def url_of(sock:socket.socket)->str:
 # %% ../nbs/08b_serve.ipynb #43254166
 def web_server(app, # From `serve_app`
               ):
-    "A uvicorn server for `app`, quiet but for warnings and errors, whose running generations end when it is asked to stop"
+    "A uvicorn server for `app`, quiet but for warnings and errors, whose generations end when it is asked to stop"
     import uvicorn
-    server = uvicorn.Server(uvicorn.Config(app, log_level='warning', access_log=False, lifespan='on', timeout_graceful_shutdown=5))
+    config = uvicorn.Config(app, log_level='warning', access_log=False, lifespan='on', timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
     app.state.stopping = lambda: server.should_exit
     return server
 
@@ -534,7 +572,8 @@ def serving(app, # From `serve_app`
     try:
         deadline = time.monotonic() + timeout
         while not server.started and thread.is_alive() and time.monotonic() < deadline: time.sleep(0.01)
-        if not server.started: raise CharRNNError(f"The server did not start within {timeout:g} s: see the errors above.")
+        if not server.started:
+            raise CharRNNError(f"The server did not start within {timeout:g} s: see the errors above.")
         yield url_of(sock)
     finally:
         server.should_exit = True
@@ -553,7 +592,7 @@ def charrnn_serve(*bundle:str, # Bundle folders that charrnn-train (or save_bund
                   max_chars:int=5000, # The longest generation, prime or scored text a request may ask for
                   device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                  ):
-    "Serve a page that writes with trained models as you watch: text streamed as it is sampled, coloured by a neuron, with the model's guesses"
+    "Serve a page that writes with trained models as you watch, coloured by a neuron, with the model's guesses"
     _web()
     if not bundle: raise CharRNNError("Give the bundle folders to serve, e.g. charrnn-serve models/shakespeare.")
     check_option(0 <= port <= 65535, '--port', port, 'a whole number from 0 to 65535 (0: any free port)')
@@ -561,7 +600,8 @@ def charrnn_serve(*bundle:str, # Bundle folders that charrnn-train (or save_bund
     sampler = Sampler({b: load_bundle(b, device=device) for b in bundle}, max_chars)
     sock = listening_socket(host, port)
     server = web_server(serve_app(sampler))
-    if not _is_loopback(host): warnings.warn(f"Listening on {host}: anyone who can reach this port can use the models, as there is no login.")
+    if not _is_loopback(host):
+        warnings.warn(f"Listening on {host}: anyone who can reach this port can use the models, as there is no login.")
     print(f"Serving {', '.join(sampler.bundles)} at {url_of(sock)} (Ctrl-C stops it)")
     try: server.run(sockets=[sock])
     except KeyboardInterrupt: raise KeyboardInterrupt("Stopped.") from None
