@@ -11,3 +11,4 @@ from .viz import *
 from .memory import *
 from .export import *
 from .distributed import *
+from .serve import *
