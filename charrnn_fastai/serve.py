@@ -175,7 +175,9 @@ def _generation_lines(b:CharBundle, prime:str, n:int, sampling:dict, seed:int, l
     yield _line({'end': n})
 
 @patch
-def generation(self:Sampler, body:dict): # bundle, prime, length, temperature, top_k, top_p, seed, layer, unit
+def generation(self:Sampler,
+               body:dict, # The request: bundle, prime, length, temperature, top_k, top_p, seed, layer, unit
+              ): # An iterator of lines of JSON, each ending in a newline
     "Check a generation request; its lines: a header with the prime's records, one line per character, the end"
     name, b = self.bundle(body)
     layer, unit = self.unit(body, name)
@@ -198,7 +200,9 @@ def generation(self:Sampler, body:dict): # bundle, prime, length, temperature, t
 
 # %% ../nbs/08b_serve.ipynb #c1e44ba3
 @patch
-def score(self:Sampler, body:dict)->dict: # The request: bundle, text, layer, unit
+def score(self:Sampler,
+          body:dict, # The request: bundle, text, layer, unit
+         )->dict: # layer, unit, scored (characters with a loss), mean_loss (nats per character), chars (the records)
     "Check a scoring request and read its text once: every character's record, and the mean loss over those scored"
     name, b = self.bundle(body)
     layer, unit = self.unit(body, name)
