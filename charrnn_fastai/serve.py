@@ -14,12 +14,13 @@ import numpy as np
 import torch
 from torch import Tensor
 from fastcore.basics import patch
-from .vocab import CharRNNError, CharVocab, describe_chars
-from .models import CharRNN, _check_size
+from .core import CharRNNError, describe_chars, check_option, check_whole
+from .vocab import CharVocab
+from .models import CharRNN
 from .generate import evaluating, native_cpu_kernels, prime_ids, sample_next, _check_sampling, _generator
-from .viz import next_char_losses, trace_text, _check_index, _mix, _visible, _BLUE, _RED
+from .viz import next_char_losses, trace_text, _mix, _visible, _BLUE, _RED
 from .export import CharBundle, load_bundle
-from .cli import check_option, command, empty_prime_ok, error_line
+from .cli import command, empty_prime_ok, error_line
 
 # %% auto #0
 __all__ = ['PAGE', 'layer_outputs', 'read_text', 'traced_steps', 'char_records', 'lively_units', 'bundle_units', 'request_value',
@@ -49,7 +50,7 @@ def traced_steps(model:CharRNN, # The model, in eval mode
                  pick=sample_next, # Chooses a character: logits (1, vocab_sz) -> id (1, 1)
                 ): # Yields (id, the probabilities it was drawn from (vocab_sz,), the layers' outputs after it)
     "Produce `n` characters, one model step each, with what the model saw: each one's distribution, its layers after it"
-    _check_size('n', n)
+    check_whole('n', n)
     for _ in range(n):
         with torch.inference_mode(), native_cpu_kernels():
             x = pick(logits)
@@ -124,7 +125,7 @@ class Sampler:
                  max_chars:int=5000, # The longest generation, prime or scored text a request may ask for
                 ):
         if not bundles: raise CharRNNError("There is no bundle to serve: give at least one bundle folder.")
-        _check_size('max_chars', max_chars)
+        check_whole('max_chars', max_chars)
         self.bundles, self.max_chars = dict(bundles), max_chars
         self.units = {name: bundle_units(b) for name, b in self.bundles.items()}
 
@@ -145,9 +146,10 @@ def unit(self:Sampler, body:dict, name:str)->tuple: # (layer, unit), checked
     "The unit a request colours by (default: the liveliest of the last layer)"
     n_layers, n_hidden = self.bundles[name].model.n_layers, self.bundles[name].model.n_hidden
     layer = request_value(body, 'layer', int, n_layers - 1)
-    layer = _check_index('layer', layer, n_layers, f"the model has {n_layers} layer{'s'[:n_layers > 1]}")
+    check_whole('layer', layer, 0, n_layers - 1)
     unit = request_value(body, 'unit', int, self.units[name][layer][0])
-    return layer, _check_index('unit', unit, n_hidden, f"each layer has {n_hidden} units")
+    check_whole('unit', unit, 0, n_hidden - 1)
+    return layer, unit
 
 @patch
 def text(self:Sampler, body:dict, name:str)->str:
@@ -182,17 +184,13 @@ def generation(self:Sampler,
     name, b = self.bundle(body)
     layer, unit = self.unit(body, name)
     prime, n = self.text(body, 'prime'), request_value(body, 'length', int, min(500, self.max_chars))
-    _check_size('length', n)
-    if n > self.max_chars:
-        raise CharRNNError(f"length={n:,} is over this server's cap of {self.max_chars:,} characters: ask for fewer.")
+    check_whole('length', n, 1, self.max_chars) # the server's cap
     sampling = dict(temperature=request_value(body, 'temperature', float, 1.), top_k=request_value(body, 'top_k', int),
                     top_p=request_value(body, 'top_p', float))
     _check_sampling(**sampling)
     seed = request_value(body, 'seed', int)
     if seed is None: seed = secrets.randbelow(2**31)
-    if not 0 <= seed < 2**63:
-        raise CharRNNError(f"seed={seed} is out of range: use a whole number from 0 to 2**63 - 1, or none for a random "
-                           "one.")
+    check_option(0 <= seed < 2**63, 'seed', seed, 'a whole number from 0 to 2**63 - 1, or none for a random one')
     if unknown := b.vocab.unknown_chars(prime):
         raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): "
                            "remove them.")
@@ -599,8 +597,8 @@ def charrnn_serve(*bundle:str, # Bundle folders that charrnn-train (or save_bund
     "Serve a page that writes with trained models as you watch, coloured by a neuron, with the model's guesses"
     _web()
     if not bundle: raise CharRNNError("Give the bundle folders to serve, e.g. charrnn-serve models/shakespeare.")
-    check_option(0 <= port <= 65535, '--port', port, 'a whole number from 0 to 65535 (0: any free port)')
-    check_option(max_chars >= 1, '--max-chars', max_chars, 'a whole number >= 1')
+    check_whole('--port', port, 0, 65535)
+    check_whole('--max-chars', max_chars)
     sampler = Sampler({b: load_bundle(b, device=device) for b in bundle}, max_chars)
     sock = listening_socket(host, port)
     server = web_server(serve_app(sampler))
