@@ -93,10 +93,10 @@ def page_case(page, prime, n, seed, pid):
     page.fill('#prime', prime); page.fill('#length', str(n)); page.fill('#seed', str(seed))
     page.eval_on_selector('#temperature', 'e => e.value = "1"'); page.eval_on_selector('#top_p', 'e => e.value = "1"')
     page.click('#go')
-    page.wait_for_function("document.getElementById('status').dataset.state === 'done'", timeout=300_000)
+    page.wait_for_function("document.getElementById('status').dataset.state === 'done'", timeout=120_000)
     status = page.eval_on_selector('#status', 'e => ({...e.dataset})')
     text = page.eval_on_selector_all('#out span:not(.prime)', 'ss => ss.map(s => s.textContent).join("")')
-    return float(status['firstMs']) / 1000, float(status['rate']), text, n / (cpu_seconds(pid) - c0)
+    return float(status['firstMs']) / 1000, float(status['rate'] or 'nan'), text, n / (cpu_seconds(pid) - c0)
 
 def start_server(path, n, env):
     "charrnn-serve on a free port: the process, the page's URL, and the seconds until it served the page"

@@ -217,7 +217,7 @@ def score(self:Sampler,
 # %% ../nbs/08b_serve.ipynb #aa086911
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>charrnn-serve</title>
+<title>charrnn-serve</title><link rel="icon" href="data:,">
 <style>
 body {font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 0 auto; padding: 0.8em 1.5em; max-width: 62em}
 h1 {font-size: 1.25em; margin: 0 0 0.4em} h1 small {font-weight: normal; color: #666; font-size: 0.7em}
@@ -229,7 +229,7 @@ output {display: inline-block; min-width: 2.2em} button {font: inherit; padding:
 #out {font: 15px/1.75 monospace; white-space: pre-wrap; word-break: break-all; min-height: 6em;
       border-top: 1px solid #ddd; padding-top: 0.5em}
 #out .prime {font-weight: bold} #out .unk {outline: 1px dashed #888; outline-offset: -1px; color: #777}
-#out .on {outline: 2px solid #222; outline-offset: -1px}
+#out .on {outline: 2px solid #222; outline-offset: -1px} #out .nl::before {content: '↵'; color: #777}
 .bar {display: inline-block; width: 7em; height: 0.9em; vertical-align: middle;
       background: linear-gradient(to right, @BLUE@, #fff, @RED@)}
 #tip {position: absolute; background: #fff; border: 1px solid #999; box-shadow: 0 2px 8px rgba(0,0,0,0.2);
@@ -274,7 +274,7 @@ output {display: inline-block; min-width: 2.2em} button {font: inherit; padding:
 <script>
 const $ = id => document.getElementById(id);
 const [BLUE, RED] = CONFIG.colors;
-let shown = [], start = '', used = null, busy = null; // the records on the page, the unseen start, their unit, a stream
+let shown = [], start = '', used = null, busy = null, line = null; // records shown, unseen start, their unit, a stream
 
 const mix = (t, rgb) => 'rgb(' + rgb.map(c => Math.round(255 + t * (c - 255))).join(',') + ')';
 const valueColor = v => { const t = Math.max(-1, Math.min(1, v)); return mix(Math.abs(t), t > 0 ? RED : BLUE); };
@@ -305,7 +305,7 @@ function setLayer() {
   $('unit').value = lively[0];
 }
 function clear() {
-  shown = []; start = ''; used = null;
+  shown = []; start = ''; used = null; line = null;
   $('out').replaceChildren(); hideTip(); say(''); $('status').textContent = '';
 }
 function paint(s, rec) {
@@ -316,10 +316,11 @@ function paint(s, rec) {
     s.style.boxShadow = 'inset 0 -3px 0 rgba(0,0,0,' + loss.toFixed(3) + ')';
   }
 }
-function add(rec, cls) {
-  const s = el('span', cls, rec.c);
+function add(rec, cls) { // each line a block of its own: a new character lays out its line again, not the text
+  if (!line) line = $('out').appendChild(el('div'));
+  const s = line.appendChild(el('span', cls, rec.c));
+  if (rec.c === '\\n') { s.classList.add('nl'); line = null; }
   s.dataset.i = shown.length; shown.push(rec); paint(s, rec);
-  $('out').appendChild(s);
 }
 const params = () => ({bundle: $('bundle').value, layer: num('layer'), unit: num('unit')});
 async function post(path, body, signal) {
@@ -358,6 +359,7 @@ async function generate() {
   const body = {...params(), prime: $('prime').value, length: num('length'), temperature: num('temperature'),
                 top_k: num('top_k'), top_p: num('top_p'), seed: num('seed')};
   const t = {n: 0, first: null, firstAt: null, last: null, seed: null, state: 'writing', t0: performance.now()};
+  report(t);
   try {
     const reader = (await post('generate', body, busy.signal)).body.getReader(), dec = new TextDecoder();
     let buf = '';
