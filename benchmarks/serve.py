@@ -6,8 +6,10 @@ saved as a bundle (untrained: the weights change nothing about speed, and a trai
 time to the first new character, and the rate of the characters after it (characters 2..n over the time from the
 first to the last).
 
+- `bundle.generate`, in this process: generating without streaming (64 steps between decodes; nothing is seen
+  before the end, so it has no time to the first character): the cost of the steps themselves.
 - `bundle.stream`, in this process: what `charrnn-sample` runs, without starting a process: the baseline for
-  generating itself. Time to first character: the prime read in one pass and one step.
+  streaming. Time to first character: the prime read in one pass and one step.
 - `charrnn-sample`, the console script, in a process of its own, its standard output read as it is written. Its time to
   the first character counts from the launch, so it includes starting Python, importing torch and loading the bundle;
   the rate is its own.
@@ -48,6 +50,12 @@ def cpu_seconds(pid):
     "CPU time a process has used so far (user + system, from /proc)"
     fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+def whole(bundle, prime, n, seed):
+    "`bundle.generate`, the text at once: (nan: nothing arrives early, chars/s, text, chars per CPU-s)"
+    t0, c0 = time.perf_counter(), time.process_time()
+    text = bundle.generate(prime, n=n, temperature=1., seed=seed)[len(prime):]
+    return float('nan'), n / (time.perf_counter() - t0), text, n / (time.process_time() - c0)
 
 def in_process(bundle, prime, n, seed):
     "`bundle.stream` as charrnn-sample drives it: (s to the first character, chars/s after it, text, chars per CPU-s)"
@@ -162,11 +170,13 @@ def main(n:int=2000, # Characters to generate
                 pw = sync_playwright().start()
             except ImportError: pw = None
             page = browser_page(pw, url) if pw else None
-            cases = {'bundle.stream (what charrnn-sample runs), this process': lambda: in_process(b, prime, n, seed),
+            cases = {'bundle.generate (no streaming), this process': lambda: whole(b, prime, n, seed),
+                     'bundle.stream (what charrnn-sample runs), this process': lambda: in_process(b, prime, n, seed),
                      'charrnn-sample, new process (first: from launch)':
                          lambda: sample_command(bundle, prime, n, seed, env),
                      'charrnn-serve, HTTP client (first: from request)': lambda: over_http(url, body, pid)}
-            in_process(b, prime, 50, seed); over_http(url, {**body, 'length': 50}, pid) # warm-ups, untimed
+            whole(b, prime, 50, seed); in_process(b, prime, 50, seed) # warm-ups, untimed
+            over_http(url, {**body, 'length': 50}, pid)
             if page:
                 cases['charrnn-serve, page in Chromium (first: from click)'] = \
                     lambda: page_case(page, prime, n, seed, pid)
@@ -182,10 +192,13 @@ def main(n:int=2000, # Characters to generate
     first, speed, cpu = ({k: statistics.median(r[i] for r in rs) for k, rs in results.items()} for i in (0, 1, 3))
     print(f"charrnn-serve served its page {start_s:.1f} s after its launch\n")
     print(f"{'':58} {'first character':>16} {'chars/s after':>14} {'chars/CPU-s':>12}")
-    for k in results: print(f"{k:58} {first[k] * 1000:13.1f} ms {speed[k]:14,.0f} {cpu[k]:12,.0f}")
-    base, sample = list(results)[:2]
-    print("\nratios of characters per second, and the difference in time to the first character")
-    for k in list(results)[2:]:
-        print(f"{k:58} {speed[k] / speed[base]:5.2f}x bundle.stream, {speed[k] / speed[sample]:5.2f}x charrnn-sample; "
-              f"per CPU-second {cpu[k] / cpu[base]:5.2f}x bundle.stream; first character "
-              f"{1000 * (first[k] - first[base]):+.1f} ms")
+    shown = lambda x, fmt: '—' if x != x else format(x, fmt) # nan: not measured
+    for k in results:
+        print(f"{k:58} {shown(first[k] * 1000, '.1f'):>13} ms {speed[k]:14,.0f} {shown(cpu[k], ',.0f'):>12}")
+    whole_, base, sample = list(results)[:3]
+    print("\nratios of characters per second (wall-clock; per CPU-second of the generating process), and the "
+          "difference in time to the first character")
+    for k in list(results)[3:]:
+        print(f"{k:52} {speed[k] / speed[base]:5.2f}x bundle.stream, {speed[k] / speed[sample]:5.2f}x charrnn-sample; "
+              f"per CPU-second {cpu[k] / cpu[base]:5.2f}x bundle.stream, {cpu[k] / cpu[whole_]:5.2f}x bundle.generate; "
+              f"first character {1000 * (first[k] - first[base]):+.1f} ms")
