@@ -24,7 +24,9 @@ state: from the stream's own start, and from 11,111 characters later (still 8,88
 scored ones). A model without a clock scores both alike; one with a clock scores the first far better.
 
 Outputs (atomically): `benchmarks/results/memory.csv` (one row per run) and `memory.md`; with `--bundles`,
-`memory_bundles.csv`/`.md`. Bundles go under `--runs` (default `~/.cache/charrnn_fastai/memory`).
+`memory_bundles.csv`/`.md`. Bundles go under `--runs` (default `~/.cache/charrnn_fastai/memory`); a run whose bundle
+is there already is read, not trained again, so an interrupted table finishes where it stopped. `train_s` is the
+training time the bundle records (wall-clock, validation included, under whatever else the machine was running).
 """
 import os, subprocess, sys, time
 from pathlib import Path
@@ -45,8 +47,8 @@ def curve_row(bundle:Path)->dict:
     "The context curve of `bundle` on the first 100,000 validation characters, flattened into one row"
     b = load_bundle(bundle)
     c = context_curve(b, split_stream(load_corpus('shakespeare'))[1][:N_CHARS + 1])
-    return {'valid_loss': b.info['valid_loss'], **{f'k={k:,}': v for k, v in zip(c.k, c.loss)},
-            'memory': memory_length(c), 'rise': rise(c)}
+    return {'valid_loss': b.info['valid_loss'], 'train_s': round(b.info['summary']['train_seconds']),
+            **{f'k={k:,}': v for k, v in zip(c.k, c.loss)}, 'memory': memory_length(c), 'rise': rise(c)}
 
 def clock_test(bundle:Path, rows=(3, 17), bs:int=32)->pd.DataFrame:
     "Characters 20,000 to 30,000 of training streams `rows`, read from the stream's start and from 11,111 later"
@@ -62,22 +64,24 @@ def train_cmd(seed:int, threads:int, precision:str, out:Path)->list:
     return [str(exe), '--seed', str(seed), '--threads', str(threads), '--precision', precision, '--out', str(out)]
 
 def run_all(runs:list, jobs:int, folder:Path)->list:
-    "Train every `(seed, threads, precision)` of `runs`, `jobs` at a time; their output folders and seconds"
-    pending, active, done = list(runs), {}, {}
+    "Train every `(seed, threads, precision)` of `runs`, `jobs` at a time, unless its bundle is there; their folders"
+    out_of = lambda r: folder/f"seed{r[0]}_t{r[1]}_{r[2]}"
+    pending = [r for r in runs if not (out_of(r)/'bundle.json').is_file()]
+    if len(pending) < len(runs): print(f"Reading {len(runs) - len(pending)} finished run(s) from {folder}.")
+    active = {}
     while pending or active:
         while pending and len(active) < jobs:
             r = pending.pop(0)
-            out = folder/f"seed{r[0]}_t{r[1]}_{r[2]}"
+            out = out_of(r)
             log = open(f"{out}.log", 'w')
-            active[r] = (subprocess.Popen(train_cmd(*r, out), stdout=log, stderr=subprocess.STDOUT), out, time.time())
+            active[r] = subprocess.Popen(train_cmd(*r, out), stdout=log, stderr=subprocess.STDOUT)
             print(f"started seed {r[0]}, {r[1]} thread(s), {r[2]}: log {out}.log", flush=True)
-        for r, (p, out, t) in list(active.items()):
+        for r, p in list(active.items()):
             if p.poll() is None: continue
             del active[r]
-            if p.returncode: sys.exit(f"charrnn-train failed for {r}: see {out}.log")
-            done[r] = (out, time.time() - t)
+            if p.returncode: sys.exit(f"charrnn-train failed for {r}: see {out_of(r)}.log")
         time.sleep(1)
-    return [(r, *done[r]) for r in runs]
+    return [(r, out_of(r)) for r in runs]
 
 def write_results(df:pd.DataFrame, name:str, note:str):
     "Write `df` as results/NAME.csv and a markdown table with `note` above it"
@@ -110,8 +114,7 @@ def main(seeds:str='42 1 2', # Seeds, space-separated
     folder = Path(runs or Path.home()/'.cache'/'charrnn_fastai'/'memory')
     folder.mkdir(parents=True, exist_ok=True)
     grid = [(int(s), int(t), p) for p in precs for t in threads.split() for s in seeds.split()]
-    rows = [{'seed': s, 'threads': t, 'precision': p, 'train_s': round(secs), **curve_row(out)}
-            for (s, t, p), out, secs in run_all(grid, jobs, folder)]
+    rows = [{'seed': s, 'threads': t, 'precision': p, **curve_row(out)} for (s, t, p), out in run_all(grid, jobs, folder)]
     write_results(pd.DataFrame(rows), 'memory',
                   f"`python benchmarks/memory.py --jobs {jobs}` ({machine} at the end): `charrnn-train` with each seed, "
                   f"thread count and precision; the learner's valid_loss (32 fresh streams), then the loss on the first "
