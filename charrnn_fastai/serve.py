@@ -602,11 +602,10 @@ def charrnn_serve(*bundle:str, # Bundle folders that charrnn-train (or save_bund
     check_whole('--port', port, 0, 65535)
     check_whole('--max-chars', max_chars)
     sampler = Sampler({b: load_bundle(b, device=device) for b in bundle}, max_chars)
-    sock = listening_socket(host, port)
-    server = web_server(serve_app(sampler))
     if not _is_loopback(host):
         warnings.warn(f"Listening on {host}: anyone who can reach this port can use the models, as there is no login.")
-    print(f"Serving {', '.join(sampler.bundles)} at {url_of(sock)} (Ctrl-C stops it)")
-    try: server.run(sockets=[sock])
-    except KeyboardInterrupt: raise KeyboardInterrupt("Stopped.") from None
-    finally: sock.close()
+    with serving(serve_app(sampler), host, port) as url: # the server's own thread: Ctrl-C reaches this one
+        print(f"Serving {', '.join(sampler.bundles)} at {url} (Ctrl-C stops it)")
+        try:
+            while True: time.sleep(3600)
+        except KeyboardInterrupt: raise KeyboardInterrupt("Stopped.") from None
