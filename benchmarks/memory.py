@@ -16,6 +16,7 @@ the seconds, not the losses.
     python benchmarks/memory.py --seeds '42' --threads '2'                # one run
     python benchmarks/memory.py --bundles models/shakespeare other/bundle  # only the curves of trained bundles
     python benchmarks/memory.py --clock models/shakespeare                 # has the model learnt a clock?
+    python benchmarks/memory.py --only-done                                # the table of the finished runs only
 
 The clock test (`--clock`): a model trained with every epoch's streams starting at the same characters (fastai's
 `LMDataLoader` on one text; `char_dls(text, shuffle=False)` here) can count characters since the start of its stream
@@ -63,10 +64,11 @@ def train_cmd(seed:int, threads:int, precision:str, out:Path)->list:
     exe = Path(sys.executable).with_name('charrnn-train')
     return [str(exe), '--seed', str(seed), '--threads', str(threads), '--precision', precision, '--out', str(out)]
 
-def run_all(runs:list, jobs:int, folder:Path)->list:
+def run_all(runs:list, jobs:int, folder:Path, only_done:bool=False)->list:
     "Train every `(seed, threads, precision)` of `runs`, `jobs` at a time, unless its bundle is there; their folders"
     out_of = lambda r: folder/f"seed{r[0]}_t{r[1]}_{r[2]}"
     pending = [r for r in runs if not (out_of(r)/'bundle.json').is_file()]
+    if only_done: runs, pending = [r for r in runs if r not in pending], []
     if len(pending) < len(runs): print(f"Reading {len(runs) - len(pending)} finished run(s) from {folder}.")
     active = {}
     while pending or active:
@@ -102,6 +104,7 @@ def main(seeds:str='42 1 2', # Seeds, space-separated
          runs:str=None, # Folder for the bundles; default ~/.cache/charrnn_fastai/memory
          bundles:str=None, # Instead of training: space-separated bundle folders to read the curves of
          clock:str=None, # Instead of training: space-separated bundle folders to run the clock test on
+         only_done:bool=False, # Train nothing: the table of the runs whose bundles are there
         ):
     torch.set_num_threads(1)
     machine = f"{os.cpu_count()} CPU cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
@@ -114,8 +117,8 @@ def main(seeds:str='42 1 2', # Seeds, space-separated
     folder = Path(runs or Path.home()/'.cache'/'charrnn_fastai'/'memory')
     folder.mkdir(parents=True, exist_ok=True)
     grid = [(int(s), int(t), p) for p in precs for t in threads.split() for s in seeds.split()]
-    rows = [{'seed': s, 'threads': t, 'precision': p, **curve_row(out)} for (s, t, p), out in run_all(grid, jobs, folder)]
+    rows = [{'seed': s, 'threads': t, 'precision': p, **curve_row(out)} for (s, t, p), out in run_all(grid, jobs, folder, only_done)]
     write_results(pd.DataFrame(rows), 'memory',
-                  f"`python benchmarks/memory.py --jobs {jobs}` ({machine} at the end): `charrnn-train` with each seed, "
+                  f"`python benchmarks/memory.py{' --only-done' if only_done else f' --jobs {jobs}'}` ({machine} at the end): `charrnn-train` with each seed, "
                   f"thread count and precision; the learner's valid_loss (32 fresh streams), then the loss on the first "
                   f"{N_CHARS:,} validation characters with the state reset every k characters (nats/char).")
