@@ -32,15 +32,15 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.text.data import LMTensorText
 from fastai.torch_core import get_random_states, set_random_states, rank_distrib, display_df
 from plum import dispatch
-from .core import CharRNNError, describe_chars, atomic_write
+from .core import CharRNNError, describe_chars, atomic_write, check_option
 from .vocab import CharVocab
 from .data import TensorChars
-from .models import CharRNN
+from .models import CharRNN, map_hidden
 
 # %% auto #0
-__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'native_bf16', 'BF16', 'DivergenceGuard',
-           'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback', 'CharLearner',
-           'char_rnn_cbs', 'char_rnn_learner', 'show_results', 'read_checkpoint']
+__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'StateResets', 'native_bf16', 'BF16',
+           'DivergenceGuard', 'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback',
+           'CharLearner', 'char_rnn_cbs', 'char_rnn_learner', 'show_results', 'read_checkpoint']
 
 # %% ../nbs/04_learner.ipynb #ac27c43f
 class CharLoss(AvgLoss):
@@ -82,6 +82,19 @@ class CharRNNCallback(RNNCallback):
     "fastai's `RNNCallback` for `CharRNN`, which keeps its last layer's outputs as attributes instead of returning them"
     name = 'rnn' # where `RNNRegularizer` looks for it
     def after_pred(self): self.raw_out, self.out = self.model.raw_outputs[-1], self.model.outputs[-1]
+
+# %% ../nbs/04_learner.ipynb #4d763589
+class StateResets(Callback):
+    "Before each training batch, zero the carried state of each stream with probability `p`"
+    def __init__(self, p:float=0.05): # The chance that a stream starts a batch from the zero state
+        check_option(0 <= p <= 1, 'p', p, 'a probability, 0 <= p <= 1')
+        self.p = p
+    def before_batch(self):
+        h = self.model.hidden
+        if not (self.training and self.p and h is not None): return
+        first = h[0][0] if isinstance(h[0], tuple) else h[0]
+        keep = (torch.rand(first.shape[0], 1, device=first.device) >= self.p).to(first.dtype)
+        self.model.hidden = map_hidden(lambda t: t * keep, h)
 
 # %% ../nbs/04_learner.ipynb #33993a92
 def _in_fit(cb:Callback)->bool:
