@@ -41,7 +41,8 @@ def _check_k(k, n:int):
     "Raise unless `k` is a whole number from 1 to `n`, the characters scored"
     check_whole('k', k)
     if k > n:
-        raise CharRNNError(f"The text has {n:,} characters to score, fewer than k={k:,}: give a longer text or a smaller k.")
+        raise CharRNNError(f"The text has {n:,} characters to score, fewer than k={k:,}: "
+                           "give a longer text or a smaller k.")
 
 # %% ../nbs/06b_memory.ipynb #b6320733
 def context_losses(model, # A `CharRNN`, a learner or a bundle
@@ -90,7 +91,7 @@ def context_curve(model, # A `CharRNN`, a learner or a bundle
                   vocab:CharVocab|None=None, # The vocabulary; needed with a bare `CharRNN`
                   drop_unknown:bool=False, # Drop characters the model never saw instead of raising
                  )->pd.DataFrame: # One row per k: `k`, `loss` (nats/char), `bpc`
-    "The model's loss on `text` against how far its state is carried: reset every `k` characters, every character scored"
+    "The model's loss on `text` against how far its state is carried: reset every `k` characters, each character scored"
     model, vocab = model_and_vocab(model, vocab)
     ids_text = vocab.decode(text_ids(vocab, text, drop_unknown).numpy()) if drop_unknown else text
     ks = context_ks(len(ids_text) - 1) if ks is None else sorted(ks)
