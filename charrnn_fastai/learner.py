@@ -90,10 +90,10 @@ class StateResets(Callback):
         check_option(0 <= p <= 1, 'p', p, 'a probability, 0 <= p <= 1')
         self.p = p
     def before_batch(self):
-        h = self.model.hidden
+        x = self.xb[0]
+        h = self.model._carried_state(x) # the state this batch will start from, if any
         if not (self.training and self.p and h is not None): return
-        first = h[0][0] if isinstance(h[0], tuple) else h[0]
-        keep = (torch.rand(first.shape[0], 1, device=first.device) >= self.p).to(first.dtype)
+        keep = torch.rand(x.shape[0], 1, device=x.device) >= self.p
         self.model.hidden = map_hidden(lambda t: t * keep, h)
 
 # %% ../nbs/04_learner.ipynb #33993a92
