@@ -186,12 +186,13 @@ def _out_folder(out:str|None, sources:list)->Path:
     "`--out`, or `models/<the first source's name>`"
     return Path(out) if out else Path('models')/Path(str(sources[0])).stem
 
-def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision):
+def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
     check_choice('--arch', arch, CharRNN.cells); check_choice('--input', input, CharRNN.inputs)
     for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
         check_whole(flag, v)
-    check_prob('--dropout', dropout); check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
+    check_prob('--dropout', dropout); check_prob('--state-resets', state_resets)
+    check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
     if lr == 'auto': return None
     try: rate = float(lr)
     except ValueError: rate = -1.
@@ -230,6 +231,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   lr:str='4e-3', # Peak learning rate, or 'auto': fastai's lr_find picks it
                   bs:int=32, # Streams per batch
                   seq_len:int=100, # Characters per truncated-BPTT step
+                  state_resets:float=0.05, # The chance that a training stream starts a batch from the zero state
                   seed:int=42, # Random seed: the same seed gives the same run on the same hardware
                   out:str=None, # Output folder; default: models/<name of the first source>
                   resume:bool=False, # Continue the interrupted run whose checkpoint is in --out
@@ -241,7 +243,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     sources = list(source) or ['shakespeare']
-    rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision)
+    rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
     check_whole('--sample-every', sample_every, minimum=0)
     if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
@@ -261,7 +263,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     cbs = [CheckpointCallback(ckpt)]
     if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
     learn = char_rnn_learner(dls, arch, n_hidden=hidden, n_layers=layers, input=input, dropout=dropout, bf16=bf16,
-                             cbs=cbs, path=out, model_dir='.')
+                             state_resets=state_resets, cbs=cbs, path=out, model_dir='.')
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
           f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of {', '.join(map(str, sources))}; "

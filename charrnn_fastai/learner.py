@@ -93,7 +93,9 @@ class StateResets(Callback):
         x = self.xb[0]
         h = self.model._carried_state(x) # the state this batch will start from, if any
         if not (self.training and self.p and h is not None): return
-        keep = torch.rand(x.shape[0], 1, device=x.device) >= self.p
+        n, rank, world = x.shape[0], getattr(self.dl, 'rank', 0), getattr(self.dl, 'world_size', 1)
+        draw = torch.rand(n * world)[rank * n:(rank + 1) * n] # one draw for the whole batch: processes agree
+        keep = (draw >= self.p).to(x.device)[:, None]
         self.model.hidden = map_hidden(lambda t: t * keep, h)
 
 # %% ../nbs/04_learner.ipynb #33993a92
@@ -446,6 +448,7 @@ def char_rnn_cbs(clip:float|None=0.5, # Clip the gradients' norm to this; None o
                  bf16:bool=False, # bfloat16 autocast, on CUDA or on a CPU with native bfloat16
                  keep_best:bool=True, # Load the weights of the best epoch (lowest valid_loss) when a fit ends
                  guard:bool=True, # Stop at a non-finite loss and put back the last finished epoch's weights
+                 state_resets:float=0.05, # The chance that a training stream starts a batch from the zero state
                 )->list:
     "The callbacks a character model trains with"
     for name, v in dict(clip=clip or 0, alpha=alpha, beta=beta).items():
@@ -456,6 +459,7 @@ def char_rnn_cbs(clip:float|None=0.5, # Clip the gradients' norm to this; None o
     if guard: cbs.append(DivergenceGuard())
     if keep_best: cbs.append(KeepBest())
     if bf16: cbs.append(BF16())
+    if state_resets: cbs.append(StateResets(state_resets))
     return cbs
 
 # %% ../nbs/04_learner.ipynb #96859c7c
@@ -473,6 +477,7 @@ def char_rnn_learner(dls, # `DataLoaders` of character streams, from `char_dls`
                      alpha:float=0., # AR: penalise large outputs of the last layer (AWD-LSTM uses 2)
                      beta:float=0., # TAR: penalise fast-changing outputs of the last layer (AWD-LSTM uses 1)
                      bf16:bool=False, # bfloat16 autocast: on CUDA, or on a CPU with native bfloat16 (else slower)
+                     state_resets:float=0.05, # The chance that a training stream starts a batch from the zero state
                      keep_best:bool=True, # Load the best epoch's weights (lowest valid_loss) when a fit ends
                      progress:bool|None=None, # Progress bars (True), one line per epoch (False); None: bars only in a terminal or notebook
                      metrics=None, # Default: accuracy, perplexity and bits per character
@@ -486,7 +491,7 @@ def char_rnn_learner(dls, # `DataLoaders` of character streams, from `char_dls`
     model = CharRNN(len(vocab), n_hidden, n_layers, arch, input=input, emb_sz=emb_sz, dropout=dropout,
                     input_dropout=input_dropout, weight_dropout=weight_dropout, tie_weights=tie_weights)
     if metrics is None: metrics = [CharAccuracy(), Perplexity(), BitsPerChar()]
-    learn = CharLearner(dls, model, metrics=metrics, cbs=char_rnn_cbs(clip, alpha, beta, bf16, keep_best) + L(cbs), **kwargs)
+    learn = CharLearner(dls, model, metrics=metrics, cbs=char_rnn_cbs(clip, alpha, beta, bf16, keep_best, state_resets=state_resets) + L(cbs), **kwargs)
     if not (interactive() if progress is None else progress): learn.remove_cb(ProgressCallback).add_cb(EpochLines())
     return learn
 
