@@ -89,14 +89,17 @@ class StateResets(Callback):
     def __init__(self, p:float=0.05): # The chance that a stream starts a batch from the zero state
         check_option(0 <= p <= 1, 'p', p, 'a probability, 0 <= p <= 1')
         self.p = p
+    def generator(self)->torch.Generator:
+        "A generator for this batch's draw: a function of torch's seed, the epoch and the batch, and of nothing else"
+        return torch.Generator().manual_seed(hash((torch.initial_seed(), self.epoch, self.iter)) % 2**63)
     def before_batch(self):
-        x = self.xb[0]
-        h = self.model._carried_state(x) # the state this batch will start from, if any
+        x, model = self.xb[0], getattr(self.model, 'module', self.model) # in several processes, the model inside DDP
+        h = model._carried_state(x) # the state this batch will start from, if any
         if not (self.training and self.p and h is not None): return
         n, rank, world = x.shape[0], getattr(self.dl, 'rank', 0), getattr(self.dl, 'world_size', 1)
-        draw = torch.rand(n * world)[rank * n:(rank + 1) * n] # one draw for the whole batch: processes agree
+        draw = torch.rand(n * world, generator=self.generator())[rank * n:(rank + 1) * n] # this process's streams
         keep = (draw >= self.p).to(x.device)[:, None]
-        self.model.hidden = map_hidden(lambda t: t * keep, h)
+        model.hidden = map_hidden(lambda t: t * keep, h)
 
 # %% ../nbs/04_learner.ipynb #33993a92
 def _in_fit(cb:Callback)->bool:
