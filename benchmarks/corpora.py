@@ -3,16 +3,19 @@
 Every run is the learner's real path, `char_dls` → `char_rnn_learner` → `fit_one_cycle`, at one documented size and
 budget, the same for all fifteen runs so that only the cell and the corpus change:
 
-* text: the first `--chars` characters of each corpus (600,000 by default: Nietzsche, the smallest, has 600,893), split
-  90/10 with the validation tail contiguous (540,000 training / 60,000 validation characters);
-* model: one recurrent layer of `--n_hidden` units (256) with embedding input, no dropout; the same hidden size for
+* text: the first `--chars` characters of each corpus (300,000 by default), split 90/10 with the validation tail
+  contiguous (270,000 training / 30,000 validation characters);
+* model: one recurrent layer of `--n-hidden` units (128) with embedding input, no dropout; the same hidden size for
   all three cells, so the LSTM and GRU have about 4× and 3× the vanilla RNN's recurrent parameters (the textbook's
   comparison: the same state size, richer cells);
-* training: bs 32, seq_len 100, `fit_one_cycle(--epochs, lr)` = 3 epochs (1.62 M training characters per run),
-  gradients clipped at norm 0.5, float32, one torch thread, once per seed (`--seeds`, 42, 1 and 2 by default; the
-  table gives mean ± sd). Each cell trains at its own peak learning rate
-  (`--lrs`), the best of 3e-3, 1e-2 and 2e-2 for that cell on Shakespeare with these settings (`SWEEP` below), so
-  that no cell loses for a learning rate chosen for another;
+* budget: the same number of training characters for every cell, `fit_one_cycle(--epochs, lr)` = 12 epochs, 3.24 M
+  characters, chosen so that the vanilla RNN has nearly stopped improving: on Shakespeare (seed 42) its best
+  validation loss after 8, 12 and 16 epochs of the same schedule is 1.5907, 1.5490 and 1.5314 — the last doubling
+  of the budget from 8 epochs gains 0.06, the step from 12 to 16 0.018. bs 32, seq_len 100, gradients clipped at
+  norm 0.5, the library's default random state resets (`StateResets(0.05)`), float32, one torch thread, once per
+  seed (`--seeds`, 42, 1 and 2 by default; the table gives mean ± sd). Each cell trains at its own peak learning
+  rate (`--lrs`): the best of 3e-3, 1e-2 and 2e-2 for that cell in a sweep on Shakespeare (1×256, 3 epochs of
+  540,000 characters; `SWEEP` below), so that no cell loses for a learning rate chosen for another;
 * reported: the best epoch's validation loss (nats/char) and bits per char (nats / ln 2), its accuracy (the share of
   characters whose most likely prediction is right), the context curve of the kept weights on the validation tail
   (`charrnn_fastai.memory`: the one-stream loss and the memory length), wall-clock training seconds (validation
@@ -23,11 +26,12 @@ Outputs, each written atomically: `benchmarks/results/corpora.md` (the table and
 row per run, samples included) and `temperatures.md`. The trained models are saved as bundles (safetensors + JSON)
 under `--bundles` (default: `~/.cache/charrnn_fastai/corpora`, outside the repository); the script prints where.
 
-    CHARRNN_DATA=/path/to/corpora nice -n 10 python benchmarks/corpora.py     # ~20 min a seed on 2 quiet CPU cores (3 epochs)
+    CHARRNN_DATA=/path/to/corpora python benchmarks/corpora.py                # ~35 min a seed on one quiet CPU core
     python benchmarks/corpora.py --device cuda --threads 2                     # on a GPU machine
     python benchmarks/corpora.py --corpora shakespeare --archs lstm --epochs 1   # a quick look
     python benchmarks/corpora.py --corpora shakespeare --lrs 'rnn=3e-3 lstm=3e-3 gru=3e-3'   # one point of the sweep
-    python benchmarks/corpora.py --corpora 'obama trump' --results /tmp/part2   # runs are seeded: split them over processes
+    python benchmarks/corpora.py --seeds 1 --results /tmp/s1                   # runs are seeded: split them over processes,
+    python benchmarks/corpora.py --parts '/tmp/s42 /tmp/s1 /tmp/s2'            # then join their tables
     python benchmarks/corpora.py --report-only                                  # rewrite corpora.md from corpora.csv
 """
 import io, math, os, time, warnings
@@ -46,6 +50,7 @@ from charrnn_fastai.memory import context_curve, memory_length, rise
 
 CORPORA = ('shakespeare', 'nietzsche', 'anna_karenina', 'obama', 'trump')
 ARCHS = ('rnn', 'lstm', 'gru')
+ORDER = {name: i for i, name in enumerate(CORPORA + ARCHS)} # the table's order; seeds stay in the order run
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.5)
 RESULTS = Path(__file__).parent/'results'
 SWEEP = 'validation loss at 3e-3 / 1e-2 / 2e-2: RNN 1.789 / 1.635 / 1.639, LSTM 1.937 / 1.720 / 1.637, GRU not run / 1.542 / 1.578'
@@ -130,12 +135,12 @@ def write_report(df, header, folder)->str:
 @call_parse
 def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
          archs:str=' '.join(ARCHS), # Cells to run, space-separated
-         chars:int=600_000, # Characters of each corpus used (its first ones)
-         n_hidden:int=256, # Units in the recurrent layer, the same for every cell
+         chars:int=300_000, # Characters of each corpus used (its first ones)
+         n_hidden:int=128, # Units in the recurrent layer, the same for every cell
          n_layers:int=1, # Recurrent layers
          bs:int=32, # Streams per batch
          seq_len:int=100, # Characters per BPTT step
-         epochs:int=3, # Epochs of fit_one_cycle
+         epochs:int=12, # Epochs of fit_one_cycle
          lrs:str='rnn=1e-2 lstm=2e-2 gru=1e-2', # Peak learning rate of each cell, `cell=lr` space-separated
          seeds:str='42 1 2', # Random seeds, space-separated: each cell runs once per seed
          threads:int=1, # torch threads
@@ -144,20 +149,29 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
          bundles:str=str(Path.home()/'.cache'/'charrnn_fastai'/'corpora'), # Where the trained models are saved (bundles)
         results:str=str(RESULTS), # Where corpora.md, corpora.csv and temperatures.md go
         report_only:bool=False, # Train nothing: rewrite corpora.md from the corpora.csv in `results` (after changing the report's text)
+        parts:str=None, # Train nothing: join the corpora.csv of these folders (runs split over processes) into `results`
         ):
-    "Train a vanilla RNN, an LSTM and a GRU (1×256, embedding input) on the first 600,000 characters of each of the five corpora for 3 epochs of fit_one_cycle (bs 32, seq_len 100, clip 0.5, one thread), at each cell's best learning rate; write benchmarks/results/corpora.md, corpora.csv and temperatures.md; see the module docstring"
+    "Train a vanilla RNN, an LSTM and a GRU per corpus and seed at one budget; write corpora.md, corpora.csv and temperatures.md (see the module docstring)"
     torch.set_num_threads(threads)
     r = dict(n_hidden=n_hidden, n_layers=n_layers, bs=bs, seq_len=seq_len, epochs=epochs, device=device)
     lr = {a: float(v) for a, v in (o.split('=') for o in lrs.split())}
+    n_train, done = chars - chars // 10, None
+    if report_only or parts: # the runs are done: read them, and name their seeds in the header
+        tables = [pd.read_csv(Path(f)/'corpora.csv', keep_default_na=False) for f in (parts or results).split()]
+        done = pd.concat(tables).sort_values(['corpus', 'arch'], key=lambda c: c.map(ORDER.get), kind='stable')
+        done, seeds = done.reset_index(drop=True), ' '.join(map(str, done.seed.unique()))
     header = (f"The first {chars:,} characters of each corpus, split 90/10 (contiguous validation tail); {n_layers}×{n_hidden} "
-              f"layer, embedding input, no dropout; bs {bs}, seq_len {seq_len}, `fit_one_cycle({epochs}, lr)` with lr {', '.join(f'{a} {v:g}' for a, v in lr.items())} "
-              f"(each cell's best of 3e-3, 1e-2, 2e-2 on Shakespeare with these settings: {SWEEP}), gradients clipped at 0.5, float32, {threads} torch thread(s), seeds {seeds}, on {os.cpu_count()} shared CPU cores. Validation "
+              f"layer, embedding input, no dropout; bs {bs}, seq_len {seq_len}, `fit_one_cycle({epochs}, lr)`: every cell sees "
+              f"the same {epochs * n_train / 1e6:.2f} M training characters; lr {', '.join(f'{a} {v:g}' for a, v in lr.items())} "
+              f"(each cell's best of 3e-3, 1e-2, 2e-2 in a sweep on Shakespeare at 1×256, 3 epochs of 540,000 characters: "
+              f"{SWEEP}), gradients clipped at 0.5, the default random state resets (p = 0.05), float32, {threads} torch "
+              f"thread(s), seeds {seeds}, on {os.cpu_count()} shared CPU cores. Validation "
               f"loss and accuracy of the best epoch (mean ± sd over the seeds); 'one stream' is the whole validation tail read "
               f"with the state never reset, and 'memory' the smallest k of its context curve within 0.01 nats/char of the "
               f"minimum (`charrnn_fastai.memory`); training time is wall-clock, validation included. "
               f"Made by `python benchmarks/corpora.py`. The machine is shared: "
               f"training times are wall-clock under whatever else was running (the script prints the load average after each run).")
-    if report_only: return print(write_report(pd.read_csv(Path(results)/'corpora.csv', keep_default_na=False), header, results))
+    if done is not None: return print(write_report(done, header, results))
     print(header, f"\nBundles go to {bundles}", flush=True)
     rows, start = [], time.perf_counter()
     for corpus in corpora.split():
