@@ -8,6 +8,7 @@ from .learner import *
 from .generate import *
 from .learn_generate import *
 from .viz import *
+from .gradflow import *
 from .memory import *
 from .export import *
 from .distributed import *

@@ -1,4 +1,4 @@
-"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, a search for the neurons that track a feature, the gradient vanishing back through time, and training curves.
+"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, a search for the neurons that track a feature, and training curves.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
@@ -24,8 +24,7 @@ from .models import CharRNN
 __all__ = ['model_and_vocab', 'encode_marked', 'lstm_cells', 'TextTrace', 'trace_text', 'value_color', 'char_span', 'VizHTML',
            'activation_row', 'show_activations', 'page_spans', 'prediction_column', 'next_char_losses',
            'predictions_html', 'show_predictions', 'position_in_line', 'feature_values', 'correlations', 'rank_neurons',
-           'find_neurons', 'viz_page', 'write_viz_page', 'gradient_norms', 'gradient_decay', 'save_figure',
-           'plot_gradient_flow', 'gradient_flow', 'plot_training_curves']
+           'find_neurons', 'viz_page', 'write_viz_page', 'save_figure', 'plot_training_curves']
 
 # %% ../nbs/06_viz.ipynb #9320b7f5
 def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or a bundle (`.model`, `.vocab`)
@@ -385,64 +384,6 @@ def write_viz_page(model, # A `CharRNN`, learner or bundle
     "Write the activations and predictions page of `model` on `text` to `path`: one self-contained HTML file, written atomically"
     return viz_page(model, text, **kwargs).save(path)
 
-# %% ../nbs/06_viz.ipynb #59457111
-def _state_grad_norms(model:CharRNN, # In eval mode
-                      xy:torch.Tensor, # Windows of seq_len+1 ids, (n, seq_len+1): inputs, then the target of the last step
-                     )->torch.Tensor: # (n, seq_len): column d is ‖∂E_T/∂h_{T-d}‖
-    "How much the loss at the last step of each window depends on the last layer's state d steps earlier"
-    x, y = xy[:, :-1], xy[:, -1]
-    hidden, states = None, []
-    for t in range(x.shape[1] - 1):
-        _, hidden = model.step(x[:, t:t+1], hidden)
-        states.append(hidden[-1][0] if model.cell == 'lstm' else hidden[-1]) # the state the next step reads
-    logits, _, raw, _ = model.step(x[:, -1:], hidden, return_layers=True)
-    states.append(raw[-1])                                                  # the last state, read by the decoder
-    grads = torch.autograd.grad(F.cross_entropy(logits[:, -1], y, reduction='sum'), states)
-    return torch.stack([g.flatten(1).norm(dim=1) for g in reversed(grads)], 1)
-
-# %% ../nbs/06_viz.ipynb #a3d2f4fb
-def gradient_norms(text:str, # The text the windows are taken from
-                   vocab:CharVocab|None=None, # The vocabulary; None: every character of `text`
-                   cells=('rnn', 'lstm', 'gru'), # Cells to build fresh models of (ignored when `models` is given)
-                   models:dict|None=None, # {name: model (or learner, bundle)}: trained models to measure instead
-                   seq_len:int=200, # Characters per window: the longest distance t − k measured is seq_len − 1
-                   n_seqs:int=4, # Windows, at random offsets, averaged over
-                   n_hidden:int=64, # Units of each fresh model (one layer)
-                   seed:int=0, # Seeds the windows and the fresh models (without touching the global RNG)
-                  )->pd.DataFrame: # cell, distance (t − k), norm (mean ‖∂E_t/∂h_k‖ over the windows)
-    "‖∂E_t/∂h_k‖ against the distance t − k for each model, on the same windows of `text`"
-    _check_text(text)
-    for name, n in dict(seq_len=seq_len, n_seqs=n_seqs, n_hidden=n_hidden).items():
-        check_whole(name, n)
-    if len(text) < seq_len + 1: raise CharRNNError(f"The text has {len(text)} characters, too few for seq_len={seq_len}: give at least seq_len+1 characters, or a smaller seq_len.")
-    if vocab is None: vocab = CharVocab.from_text(text)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if models is None: models = {c: CharRNN(len(vocab), n_hidden, n_layers=1, cell=c) for c in cells}
-    ids, _ = encode_marked(vocab, text)
-    starts = np.random.default_rng(seed).integers(0, len(ids) - seq_len, n_seqs)
-    xy = torch.from_numpy(np.stack([ids[s:s+seq_len+1] for s in starts]))
-    rows = []
-    for name, m in models.items():
-        m, _ = model_and_vocab(m, vocab)
-        training = m.training
-        m.eval()
-        try:
-            with torch.enable_grad(): norms = _state_grad_norms(m, xy.to(m.decoder.weight.device)).mean(0)
-        finally: m.train(training)
-        rows.append(pd.DataFrame({'cell': name, 'distance': np.arange(seq_len), 'norm': norms.float().cpu().numpy()}))
-    return pd.concat(rows, ignore_index=True)
-
-# %% ../nbs/06_viz.ipynb #1bcf038d
-def gradient_decay(norms:pd.DataFrame, # From `gradient_norms`
-                   start:float=0.25, # Fit from this fraction of the longest distance on
-                  )->pd.Series: # Per cell: characters for the gradient to shrink by a factor e (negative: it grows)
-    "How fast each model's gradient vanishes far back in time"
-    def efold(g):
-        g = g[(g.distance >= start * g.distance.max()) & (g['norm'] > 0)]
-        return -1 / np.polyfit(g.distance, np.log(g['norm']), 1)[0] if len(g) > 1 else np.nan
-    return pd.Series({cell: efold(g) for cell, g in norms.groupby('cell', sort=False)}, name='e-fold distance')
-
 # %% ../nbs/06_viz.ipynb #d6027091
 def save_figure(fig, # A matplotlib figure
                 path, # The file: .png, or any format matplotlib writes (.svg, .pdf)
@@ -453,27 +394,6 @@ def save_figure(fig, # A matplotlib figure
     fig.savefig(buf, format=fmt, dpi=120, bbox_inches='tight')
     atomic_write(path, buf.getvalue())
     return Path(path)
-
-# %% ../nbs/06_viz.ipynb #de884d6a
-def plot_gradient_flow(norms:pd.DataFrame, # From `gradient_norms`
-                       path=None, # Also save the figure here (PNG, SVG, PDF)
-                      ):
-    "The gradient norms against distance, one line per model on a log scale, with each one's e-fold distance"
-    decay = gradient_decay(norms)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for cell, g in norms[norms['norm'] > 0].groupby('cell', sort=False):
-        ax.semilogy(g.distance, g['norm'], label=f'{cell}: ÷e every {decay[cell]:.0f} chars')
-    ax.set(xlabel='distance t − k (characters)', ylabel=r'$\|\partial E_t / \partial h_k\|$', title='The gradient flowing back through time')
-    ax.legend()
-    if path is not None: save_figure(fig, path)
-    return fig
-
-@delegates(gradient_norms)
-def gradient_flow(text:str, # The text the windows are taken from
-                  path=None, # Also save the figure here (PNG, SVG, PDF)
-                  **kwargs):
-    "‖∂E_t/∂h_k‖ against t − k for a vanilla RNN, an LSTM and a GRU (or the `models` given) on `text`, as one figure"
-    return plot_gradient_flow(gradient_norms(text, **kwargs), path)
 
 # %% ../nbs/06_viz.ipynb #150ff58c
 def plot_training_curves(history, # A learner's `history` DataFrame, or the learner: one row per epoch
