@@ -3,6 +3,7 @@ from .core import *
 from .vocab import *
 from .corpora import *
 from .data import *
+from .memmap import *
 from .models import *
 from .learner import *
 from .generate import *
