@@ -30,12 +30,13 @@ def check_world(bs:int, # Streams per batch, over all processes
     if bs % world_size:
         lo = bs - bs % world_size
         near = ' or '.join(str(m) for m in (lo, lo + world_size) if m)
-        raise CharRNNError(f"bs={bs} streams do not split evenly over {world_size} processes: use a bs that is a multiple of {world_size}, "
+        raise CharRNNError(f"bs={bs} streams do not split evenly over {world_size} processes: "
+                           f"use a bs that is a multiple of {world_size}, "
                            f"such as {near}, or launch a number of processes that divides {bs}.")
 
 # %% ../nbs/09_distributed.ipynb #6084b358
 class StreamShardDL(CharLMDataLoader):
-    "A `CharLMDataLoader` for process `rank` of `world_size`: its share of the rows of each batch of the `bs`-stream layout"
+    "A `CharLMDataLoader` for process `rank` of `world_size`: its share of the rows of each batch of `bs` streams"
     def __init__(self, dataset, # As for `LMDataLoader`
                  bs:int=64, # Streams per batch, over all processes: the layout is that of one process with `bs`
                  rank:int=0, # This process
@@ -47,8 +48,9 @@ class StreamShardDL(CharLMDataLoader):
         self.bs, self.n = self.rows, self.n_batches * self.rows # this process's batches: `rows` streams each
 
     def new(self, dataset=None, **kwargs):
-        "A loader like this one (fastai makes them for `get_preds`, for instance): the same share of the same streams unless `kwargs` say otherwise"
-        return super().new(dataset=dataset, **{'bs': self.rows * self.world_size, 'rank': self.rank, 'world_size': self.world_size, **kwargs})
+        "A loader like this one (as for `get_preds`): the same share of the same streams, unless `kwargs` say otherwise"
+        same = {'bs': self.rows * self.world_size, 'rank': self.rank, 'world_size': self.world_size}
+        return super().new(dataset=dataset, **{**same, **kwargs})
 
     def create_item(self, seq):
         "Row `seq % rows` of batch `seq // rows`: row `rank*rows + seq % rows` of the single-process layout"
@@ -73,7 +75,7 @@ def shard_streams(dl:LMDataLoader, # A loader of `dl.bs` streams, e.g. `dls.trai
 
 # %% ../nbs/09_distributed.ipynb #3f7922ed
 class StreamsDDP(DistributedDataParallel):
-    "`DistributedDataParallel` that passes for the model it wraps: its attributes, and its state dict without the `module.` prefix"
+    "`DistributedDataParallel` that passes for the model it wraps: its attributes; its state dict without `module.`"
     def __getattr__(self, name):
         try: return super().__getattr__(name)
         except AttributeError:

@@ -39,7 +39,8 @@ def text_chunks(path, # A UTF-8 text file
             pending = len(dec.getstate()[0]) # bytes of a character that the last block cut
             try: text = dec.decode(block, final=not block)
             except UnicodeDecodeError as e:
-                raise CharRNNError(f"{path} is not valid UTF-8 (byte 0x{e.object[e.start]:02x} at offset {done - pending + e.start:,}): convert it to UTF-8.") from None
+                raise CharRNNError(f"{path} is not valid UTF-8 (byte 0x{e.object[e.start]:02x} "
+                                   f"at offset {done - pending + e.start:,}): convert it to UTF-8.") from None
             done += len(block)
             if text and first: text, first = text.removeprefix('\ufeff'), False
             if text: yield text
@@ -49,7 +50,7 @@ def text_chunks(path, # A UTF-8 text file
 def scan_vocab(path, # A UTF-8 text file
                chunk_bytes:int=2**24, # Bytes read at a time
               )->tuple: # `(vocab, n_chars)`
-    "The vocabulary of every character of the text at `path` (as `CharVocab.from_text` builds it), and its length, streaming"
+    "The vocabulary of every character of the text at `path` (as `CharVocab.from_text` builds it), and its length"
     chars, n = set(), 0
     for text in text_chunks(path, chunk_bytes):
         chars.update(CharVocab.from_text(text).itos)
@@ -62,7 +63,9 @@ _IDS_FORMAT, _IDS_VERSION, _ALIGN = 'charrnn_fastai.ids', 1, 4096
 
 def _ids_header(sha256:str, n:int, vocab:CharVocab, dtype)->bytes:
     "The header line of a file of ids, padded to a multiple of `_ALIGN` bytes"
-    line = json.dumps(dict(format=_IDS_FORMAT, version=_IDS_VERSION, sha256=sha256, n=n, dtype=np.dtype(dtype).name, itos=vocab.itos)).encode()
+    meta = dict(format=_IDS_FORMAT, version=_IDS_VERSION, sha256=sha256, n=n, dtype=np.dtype(dtype).name,
+                itos=vocab.itos)
+    line = json.dumps(meta).encode()
     return line + b' ' * (-(len(line) + 1) % _ALIGN) + b'\n'
 
 # %% ../nbs/02b_memmap.ipynb #02a708d4
@@ -77,12 +80,14 @@ def _open_ids(path, # A file written by `write_ids`
     with open(path, 'rb') as f: line = f.readline(2**26)
     try:
         meta = json.loads(line)
-        kind, sha, n, dtype, vocab = (meta['format'], meta['version']), meta['sha256'], int(meta['n']), np.dtype(meta['dtype']), CharVocab(meta['itos'])
+        kind, sha, n = (meta['format'], meta['version']), meta['sha256'], int(meta['n'])
+        dtype, vocab = np.dtype(meta['dtype']), CharVocab(meta['itos'])
     except (ValueError, TypeError, KeyError): raise _Unusable("its header is unreadable") from None
     if kind != (_IDS_FORMAT, _IDS_VERSION): raise _Unusable(f"it is not a version-{_IDS_VERSION} {_IDS_FORMAT} file")
     if sha256 is not None and sha != sha256: raise _Unusable("it holds the ids of another text: a stale file")
     size, want = path.stat().st_size, len(line) + n * dtype.itemsize
-    if size != want: raise _Unusable(f"it has {size:,} bytes where its header promises {want:,}: a truncated or damaged file")
+    if size != want:
+        raise _Unusable(f"it has {size:,} bytes where its header promises {want:,}: a truncated or damaged file")
     return np.memmap(path, dtype, mode='c', offset=len(line), shape=(n,)), vocab
 
 # %% ../nbs/02b_memmap.ipynb #cef94b2b
@@ -100,25 +105,31 @@ def write_ids(src, # A UTF-8 text file
     dtype = stream_dtype(vocab)
     header = _ids_header(sha256 or file_sha256(src, chunk_bytes), n, vocab, dtype)
     need, free = len(header) + n * dtype.itemsize, shutil.disk_usage(dest.parent).free
-    if need > free: raise CharRNNError(f"The encoded corpus needs {_size(need)} but {dest.parent} has {_size(free)} free: free some space or pass cache_dir= a folder on a bigger disk.")
+    if need > free:
+        raise CharRNNError(f"The encoded corpus needs {_size(need)} but {dest.parent} has {_size(free)} free: "
+                           "free some space or pass cache_dir= a folder on a bigger disk.")
     with atomic_writer(dest) as f:
         f.write(header)
         written = 0
         for text in text_chunks(src, chunk_bytes):
             encode_stream(vocab, text).tofile(f)
             written += len(text)
-        if written != n: raise CharRNNError(f"{src} changed while it was being encoded: encode it again once nothing writes to it.")
+        if written != n:
+            raise CharRNNError(f"{src} changed while it was being encoded: encode it again once nothing writes to it.")
     return dest
 
 # %% ../nbs/02b_memmap.ipynb #e7e0b4d7
 def stream_cache_dir()->Path:
-    "Where `corpus_memmap` keeps files of ids by default: `streams` in the corpus cache (`$CHARRNN_CACHE`, else `~/.cache/charrnn_fastai`)"
+    "Where `corpus_memmap` keeps files of ids by default: `streams` in the corpus cache"
+    # the corpus cache is `$CHARRNN_CACHE`, else `~/.cache/charrnn_fastai`
     return corpus_dirs()[-1] / 'streams'
 
 def _text_file(source)->Path:
     "The text file that `source`, a path or a registry name, stands for"
     path = corpus_path(source) if isinstance(source, str) and source in CORPORA else Path(source).expanduser()
-    if not path.is_file(): raise CharRNNError(f"There is no text file at {path}: give the path of a UTF-8 text file, or a corpus name such as 'shakespeare'.")
+    if not path.is_file():
+        raise CharRNNError(f"There is no text file at {path}: "
+                           "give the path of a UTF-8 text file, or a corpus name such as 'shakespeare'.")
     return path
 
 # %% ../nbs/02b_memmap.ipynb #50be16d0
@@ -134,4 +145,6 @@ def corpus_memmap(source, # A UTF-8 text file, or a registry name such as 'shake
         try: return _open_ids(cache, sha)
         except _Unusable as e: warnings.warn(f"The cached ids at {cache} are unusable ({e}): rebuilding them.")
     try: return _open_ids(write_ids(path, cache, sha, chunk_bytes), sha)
-    except _Unusable as e: raise CharRNNError(f"The ids just written to {cache} are unusable ({e}): make sure nothing else writes to {cache.parent} or {path}, then run again.") from None
+    except _Unusable as e:
+        raise CharRNNError(f"The ids just written to {cache} are unusable ({e}): "
+                           f"make sure nothing else writes to {cache.parent} or {path}, then run again.") from None

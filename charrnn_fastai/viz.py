@@ -34,9 +34,11 @@ def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or 
     if vocab is None: vocab = getattr(model, 'vocab', None) or getattr(getattr(model, 'dls', None), 'vocab', None)
     model = getattr(model, 'model', model)
     if not isinstance(model, CharRNN):
-        raise CharRNNError(f"Expected a CharRNN, a learner or a bundle, not {type(model).__name__}: pass the model with vocab=, a learner, or load_bundle(path).")
+        raise CharRNNError(f"Expected a CharRNN, a learner or a bundle, not {type(model).__name__}: "
+                           "pass the model with vocab=, a learner, or load_bundle(path).")
     if not isinstance(vocab, CharVocab):
-        raise CharRNNError("The model's vocabulary is missing: pass vocab=, the CharVocab the model was trained with (a learner or bundle brings its own).")
+        raise CharRNNError("The model's vocabulary is missing: pass vocab=, the CharVocab the model was trained with "
+                           "(a learner or bundle brings its own).")
     check_vocab_size(model, vocab)
     return model, vocab
 
@@ -60,7 +62,8 @@ def lstm_cells(model:CharRNN, # An LSTM `CharRNN` in eval mode
     for layer, inp, hs in zip(model.layers, [model.encoder(x)] + raw_outputs[:-1], raw_outputs):
         r = layer.rnn
         h_prev = torch.cat([torch.zeros_like(hs[:, :1]), hs[:, :-1]], 1)
-        i, f, g, _ = (inp @ r.weight_ih_l0.T + r.bias_ih_l0 + h_prev @ r.weight_hh_l0.T + r.bias_hh_l0).chunk(4, -1) # torch's order: i, f, g, o
+        gates = inp @ r.weight_ih_l0.T + r.bias_ih_l0 + h_prev @ r.weight_hh_l0.T + r.bias_hh_l0
+        i, f, g, _ = gates.chunk(4, -1) # torch's order: i, f, g, o
         i, f, g = i.sigmoid(), f.sigmoid(), g.tanh()
         c, cs = torch.zeros_like(hs[:, 0]), []
         for t in range(hs.shape[1]):
@@ -71,8 +74,9 @@ def lstm_cells(model:CharRNN, # An LSTM `CharRNN` in eval mode
 
 # %% ../nbs/06_viz.ipynb #d284a38e
 class TextTrace:
-    "What one pass of a model over a text leaves: per-layer states (n_chars, n_hidden) and next-character log-probabilities"
-    def __init__(self, text:str, vocab:CharVocab, ids:np.ndarray, known:np.ndarray, states:list, log_probs:np.ndarray, state:str):
+    "What one pass of a model over a text leaves: each layer's states (n_chars, n_hidden), next-character log-probs"
+    def __init__(self, text:str, vocab:CharVocab, ids:np.ndarray, known:np.ndarray, states:list,
+                 log_probs:np.ndarray, state:str):
         store_attr()
 
     @property
@@ -84,7 +88,9 @@ class TextTrace:
 # %% ../nbs/06_viz.ipynb #5ece4974
 def _check_text(text):
     "Raise unless `text` is a non-empty str"
-    if not isinstance(text, str): raise CharRNNError(f"The text must be a str, not {type(text).__name__}: read the file first, e.g. Path(f).read_text().")
+    if not isinstance(text, str):
+        raise CharRNNError(f"The text must be a str, not {type(text).__name__}: "
+                           "read the file first, e.g. Path(f).read_text().")
     if not text: raise CharRNNError("The text is empty: give at least one character.")
 
 def trace_text(model, # A `CharRNN`, learner or bundle (see `model_and_vocab`)
@@ -95,9 +101,12 @@ def trace_text(model, # A `CharRNN`, learner or bundle (see `model_and_vocab`)
     "Run the model over `text` once, in eval mode, and keep every layer's state after each character"
     model, vocab = model_and_vocab(model, vocab)
     _check_text(text)
-    if state not in ('h', 'c'): raise CharRNNError(f"state={state!r} is not an option: use state='h' (layer outputs) or state='c' (LSTM cell states).")
+    if state not in ('h', 'c'):
+        raise CharRNNError(f"state={state!r} is not an option: use state='h' (layer outputs) or state='c' (LSTM cell "
+                           "states).")
     if state == 'c' and model.cell != 'lstm':
-        raise CharRNNError(f"state='c' needs an LSTM, whose cell states it shows; this model's cell is {model.cell!r}: use state='h'.")
+        raise CharRNNError(f"state='c' needs an LSTM, whose cell states it shows; this model's cell is {model.cell!r}: "
+                           "use state='h'.")
     ids, known = encode_marked(vocab, text)
     training = model.training
     model.eval()
@@ -131,7 +140,8 @@ def char_span(c:str, # One character
               vmax:float=1., # The value shown at full colour
              )->str:
     "`c` as an HTML span coloured by `v`, the value in `data-v`; an unknown character marked instead"
-    if v is None: return f'<span class="unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{escape(c)}</span>'
+    if v is None:
+        return f'<span class="unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{escape(c)}</span>'
     return f'<span style="background:{value_color(v, vmax)}" data-v="{v:.9g}" title="{v:+.3f}">{escape(c)}</span>'
 
 # %% ../nbs/06_viz.ipynb #60efb34c
@@ -143,7 +153,8 @@ _CSS = """
 .charrnn-viz .bar {display: inline-block; width: 8em; height: 0.9em; vertical-align: middle;
                    background: linear-gradient(to right, #4393c3, #fff, #d6604d)}
 .charrnn-viz .preds {display: flex; flex-wrap: wrap; gap: 0.6em 0; font: 12px/1.5 monospace}
-.charrnn-viz .col {display: flex; flex-direction: column; min-width: 1.6em; text-align: center; border-right: 1px solid #f0f0f0}
+.charrnn-viz .col {display: flex; flex-direction: column; min-width: 1.6em; text-align: center;
+                   border-right: 1px solid #f0f0f0}
 .charrnn-viz .ch {font-size: 15px; font-weight: bold; border-bottom: 1px solid #999}
 .charrnn-viz .hit {outline: 1px solid #222; outline-offset: -1px}
 .charrnn-viz .loss {margin-top: 1px}
@@ -172,7 +183,9 @@ class VizHTML:
 def _check_index(name:str, i, n:int, what:str, negative:bool=False):
     "`i` as an index into `n` things, or a `CharRNNError` that says the valid range"
     ok = isinstance(i, (int, np.integer)) and not isinstance(i, bool) and (-n if negative else 0) <= i < n
-    if not ok: raise CharRNNError(f"{name}={i!r} is out of range: {what}, use {name} from 0 to {n-1}{' (or negative, from the end)' if negative else ''}.")
+    if not ok:
+        raise CharRNNError(f"{name}={i!r} is out of range: {what}, use {name} from 0 to "
+                           f"{n-1}{' (or negative, from the end)' if negative else ''}.")
     return int(i) % n
 
 def _check_layer(trace:TextTrace, layer)->int:
@@ -181,13 +194,14 @@ def _check_layer(trace:TextTrace, layer)->int:
     return _check_index('layer', layer, n, f"the model has {n} layer{'s'[:n>1]}", negative=True)
 
 def _units(trace:TextTrace, layer, neuron)->list:
-    "The (layer, neuron) pairs asked for, checked: `layer` and `neuron` are numbers or lists; one layer serves all neurons"
+    "The (layer, neuron) pairs asked for, checked: `layer`, `neuron` are numbers or lists; one layer serves all neurons"
     layers, neurons = np.atleast_1d(layer).tolist(), np.atleast_1d(neuron).tolist()
     if len(layers) == 1: layers *= len(neurons)
     if len(layers) != len(neurons) or not neurons:
-        raise CharRNNError(f"Got {len(layers)} layers for {len(neurons)} neurons: give one layer for all of them, or one per neuron.")
-    return [(_check_layer(trace, l), _check_index('neuron', n, trace.n_hidden, f"each layer has {trace.n_hidden} units"))
-            for l, n in zip(layers, neurons)]
+        raise CharRNNError(f"Got {len(layers)} layers for {len(neurons)} neurons: "
+                           "give one layer for all of them, or one per neuron.")
+    units = f"each layer has {trace.n_hidden} units"
+    return [(_check_layer(trace, l), _check_index('neuron', n, trace.n_hidden, units)) for l, n in zip(layers, neurons)]
 
 # %% ../nbs/06_viz.ipynb #3dcdbf8a
 def _legend(vmax:float)->str:
@@ -217,10 +231,12 @@ def show_activations(model, # A `CharRNN`, learner or bundle
                     )->VizHTML:
     "The text with each character's background coloured by one hidden unit's activation after reading it"
     trace = trace_text(model, text, vocab, state)
-    return VizHTML(''.join(activation_row(trace, l, n, vmax) for l, n in _units(trace, layer, neuron)), title='Activations')
+    rows = ''.join(activation_row(trace, l, n, vmax) for l, n in _units(trace, layer, neuron))
+    return VizHTML(rows, title='Activations')
 
 # %% ../nbs/06_viz.ipynb #a93954ce
-_span_re = re.compile(r'<span (?:class="unk"|style="background:(#[0-9a-f]{6})" data-v="([^"]+)")[^>]*>(.*?)</span>', re.S)
+_span_re = re.compile(r'<span (?:class="unk"|style="background:(#[0-9a-f]{6})" data-v="([^"]+)")[^>]*>(.*?)</span>',
+                      re.S)
 
 def page_spans(html_text:str)->list:
     "The character spans of a page: `(colour, value, char)`, colour and value None for an unknown character"
@@ -239,11 +255,13 @@ def prediction_column(c:str, # The character
                       loss_max:float, # The loss shown at full colour
                      )->str:
     "One character's column: the character, the model's guesses for the next one, and the loss on it"
-    head = f'<div class="ch">{_shown(c)}</div>' if known else f'<div class="ch unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{_shown(c)}</div>'
+    unknown = f'<div class="ch unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{_shown(c)}</div>'
+    head = f'<div class="ch">{_shown(c)}</div>' if known else unknown
     cells = ''.join(f'<div class="g{" hit" if g == nxt else ""}" style="background:{_mix(p, _BLUE)}" data-p="{p:.9g}" '
                     f'title="{escape(repr(g))} {p:.1%}">{_shown(g)}</div>' for g, p in guesses)
     tail = ('<div class="loss">&nbsp;</div>' if loss is None else
-            f'<div class="loss" style="background:{_mix(min(loss / loss_max, 1.), _RED)}" data-loss="{loss:.9g}" title="−ln p = {loss:.3f} nats">&nbsp;</div>')
+            f'<div class="loss" style="background:{_mix(min(loss / loss_max, 1.), _RED)}" data-loss="{loss:.9g}" '
+            f'title="−ln p = {loss:.3f} nats">&nbsp;</div>')
     return f'<div class="col">{head}{cells}{tail}</div>' + ('<div class="br"></div>' if c == '\n' else '')
 
 # %% ../nbs/06_viz.ipynb #067941b8
@@ -262,14 +280,16 @@ def predictions_html(trace:TextTrace, # From `trace_text`
     check_whole('k', k, maximum=len(itos))
     top_lp, top_i = torch.from_numpy(trace.log_probs).topk(k, -1)
     losses, nexts = next_char_losses(trace), list(trace.text[1:]) + [None]
-    cols = ''.join(prediction_column(c, known, [(itos[i], p) for i, p in zip(ii, pp)], nxt, None if math.isnan(loss) else loss, math.log(len(itos)))
-                   for c, known, ii, pp, nxt, loss in zip(trace.text, trace.known, top_i.tolist(), top_lp.exp().tolist(), nexts, losses.tolist()))
+    rows = zip(trace.text, trace.known, top_i.tolist(), top_lp.exp().tolist(), nexts, losses.tolist())
+    cols = ''.join(prediction_column(c, known, [(itos[i], p) for i, p in zip(ii, pp)], nxt,
+                                     None if math.isnan(loss) else loss, math.log(len(itos)))
+                   for c, known, ii, pp, nxt, loss in rows)
     scored = losses[~np.isnan(losses)]
-    summary = (f'mean loss {scored.mean():.3f} nats per character ({scored.mean()/math.log(2):.3f} bits) over {len(scored):,} predictions'
-               if len(scored) else 'no next character to score')
-    return (f'<div class="label">Under each character: the model\'s top {k} guesses for the next one, shaded by probability '
-            f'(the actual next character outlined), then the loss on the actual next character, −ln p, shaded from 0 to ln {len(itos)} '
-            f'(a uniform guess; hover for the value); {summary}.</div>'
+    summary = (f'mean loss {scored.mean():.3f} nats per character ({scored.mean()/math.log(2):.3f} bits) '
+               f'over {len(scored):,} predictions' if len(scored) else 'no next character to score')
+    return (f'<div class="label">Under each character: the model\'s top {k} guesses for the next one, '
+            'shaded by probability (the actual next character outlined), then the loss on the actual next character, '
+            f'−ln p, shaded from 0 to ln {len(itos)} (a uniform guess; hover for the value); {summary}.</div>'
             f'<div class="preds">{cols}</div>')
 
 # %% ../nbs/06_viz.ipynb #1572d931
@@ -295,14 +315,19 @@ def feature_values(text:str, # The text
     "`feature` evaluated on `text`, one number per character"
     if isinstance(feature, (str, re.Pattern)):
         try: pattern = re.compile(feature)
-        except re.error as e: raise CharRNNError(f"The feature {feature!r} is not a valid regular expression ({e}): fix the pattern.") from None
+        except re.error as e:
+            raise CharRNNError(f"The feature {feature!r} is not a valid regular expression ({e}): "
+                               "fix the pattern.") from None
         f = np.zeros(len(text))
         for m in pattern.finditer(text): f[m.start():m.end()] = 1
         return f
     if not callable(feature):
-        raise CharRNNError(f"feature must be a regular expression or a function of the text, not {type(feature).__name__}: e.g. r'\"[^\"]*\"' or position_in_line.")
+        raise CharRNNError("feature must be a regular expression or a function of the text, not "
+                           f"{type(feature).__name__}: e.g. r'\"[^\"]*\"' or position_in_line.")
     f = np.asarray(feature(text), float)
-    if f.shape != (len(text),): raise CharRNNError(f"The feature function gave shape {f.shape} for {len(text)} characters: return one number per character.")
+    if f.shape != (len(text),):
+        raise CharRNNError(f"The feature function gave shape {f.shape} for {len(text)} characters: "
+                           "return one number per character.")
     return f
 
 # %% ../nbs/06_viz.ipynb #59244b4e
@@ -324,10 +349,12 @@ def rank_neurons(trace:TextTrace, # From `trace_text`
     check_whole('top', top)
     f = feature_values(trace.text, feature)[trace.known]
     if len(f) < 2 or f.min() == f.max():
-        raise CharRNNError("The feature does not vary over the text's known characters (does the pattern match nowhere, or everywhere?): give a text where it does.")
+        raise CharRNNError("The feature does not vary over the text's known characters (does the pattern match "
+                           "nowhere, or everywhere?): give a text where it does.")
     layers = range(trace.n_layers) if layer is None else [_check_layer(trace, layer)]
-    df = pd.concat([pd.DataFrame({'layer': l, 'neuron': np.arange(trace.n_hidden), 'r': correlations(trace.states[l][trace.known].astype(float), f)})
-                    for l in layers], ignore_index=True)
+    corr = lambda l: correlations(trace.states[l][trace.known].astype(float), f)
+    df = pd.concat([pd.DataFrame({'layer': l, 'neuron': np.arange(trace.n_hidden), 'r': corr(l)}) for l in layers],
+                   ignore_index=True)
     df['score'] = df.r.abs()
     return df.sort_values('score', ascending=False, kind='stable').head(top).reset_index(drop=True)
 
@@ -345,19 +372,21 @@ def find_neurons(model, # A `CharRNN`, learner or bundle
 
 # %% ../nbs/06_viz.ipynb #3d1610b2
 def _top_units(trace:TextTrace, layer:int|None, n:int, feature)->tuple: # (units, how they were chosen)
-    "The `n` units to show when none are named: those tracking `feature` best (in `layer`, or any), else the most variable ones in `layer` (or the last)"
+    "The `n` units to show if none are named: those tracking `feature` best, else the most variable in `layer`"
     if feature is not None:
         df = rank_neurons(trace, feature, layer, n)
-        name = f"the pattern {getattr(feature, 'pattern', feature)}" if isinstance(feature, (str, re.Pattern)) else getattr(feature, '__name__', 'the feature')
+        if isinstance(feature, (str, re.Pattern)): name = f"the pattern {getattr(feature, 'pattern', feature)}"
+        else: name = getattr(feature, '__name__', 'the feature')
         return list(zip(df.layer.tolist(), df.neuron.tolist())), f'the {len(df)} units that track {name} best'
     l = _check_layer(trace, -1 if layer is None else layer)
     acts = trace.states[l][trace.known] if trace.known.any() else trace.states[l]
-    return [(l, int(i)) for i in np.argsort(-acts.std(0), kind='stable')[:n]], f'the {min(n, trace.n_hidden)} units of layer {l} that vary most over this text'
+    units = [(l, int(i)) for i in np.argsort(-acts.std(0), kind='stable')[:n]]
+    return units, f'the {min(n, trace.n_hidden)} units of layer {l} that vary most over this text'
 
 def viz_page(model, # A `CharRNN`, learner or bundle
              text:str, # The text to show
              vocab:CharVocab|None=None, # The model's vocabulary (a learner or bundle brings its own)
-             layer=None, # The layer to show, or one per neuron; None: the last (any layer, when searching for `feature`)
+             layer=None, # The layer to show, or one per neuron; None: the last (any, when searching for `feature`)
              neuron=None, # Units to show; None: chosen by `feature`, else the most variable in `layer`
              feature=None, # With `neuron=None`: show the units that track this best (see `find_neurons`)
              n_neurons:int=4, # With `neuron=None`: how many units to show
@@ -371,7 +400,8 @@ def viz_page(model, # A `CharRNN`, learner or bundle
     else:
         check_whole('n_neurons', n_neurons)
         units, how = _top_units(trace, layer, n_neurons, feature)
-    body = f'<h2>Activations</h2><div class="label">Showing {escape(how)}.</div>' + ''.join(activation_row(trace, l, n) for l, n in units)
+    body = (f'<h2>Activations</h2><div class="label">Showing {escape(how)}.</div>'
+            + ''.join(activation_row(trace, l, n) for l, n in units))
     if k is not None: body += f'<h2>Predictions</h2>{predictions_html(trace, k)}'
     return VizHTML(body, title)
 
@@ -381,7 +411,7 @@ def write_viz_page(model, # A `CharRNN`, learner or bundle
                    text:str, # The text to show
                    path, # The HTML file to write
                    **kwargs)->Path:
-    "Write the activations and predictions page of `model` on `text` to `path`: one self-contained HTML file, written atomically"
+    "Write the activations and predictions page of `model` on `text` to `path`, atomically: one self-contained file"
     return viz_page(model, text, **kwargs).save(path)
 
 # %% ../nbs/06_viz.ipynb #d6027091
