@@ -9,6 +9,7 @@ from .learner import *
 from .generate import *
 from .learn_generate import *
 from .viz import *
+from .neurons import *
 from .gradflow import *
 from .memory import *
 from .export import *

@@ -1,4 +1,4 @@
-"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, a search for the neurons that track a feature, and training curves.
+"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, and training curves.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr
-from fastcore.meta import delegates
 from .core import CharRNNError, atomic_write, check_whole, check_vocab_size
 from .vocab import CharVocab
 from .models import CharRNN
@@ -23,8 +22,7 @@ from .models import CharRNN
 # %% auto #0
 __all__ = ['model_and_vocab', 'encode_marked', 'lstm_cells', 'TextTrace', 'trace_text', 'value_color', 'char_span', 'VizHTML',
            'activation_row', 'show_activations', 'page_spans', 'prediction_column', 'next_char_losses',
-           'predictions_html', 'show_predictions', 'position_in_line', 'feature_values', 'correlations', 'rank_neurons',
-           'find_neurons', 'viz_page', 'write_viz_page', 'save_figure', 'plot_training_curves']
+           'predictions_html', 'show_predictions', 'save_figure', 'plot_training_curves']
 
 # %% ../nbs/06_viz.ipynb #9320b7f5
 def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or a bundle (`.model`, `.vocab`)
@@ -300,119 +298,6 @@ def show_predictions(model, # A `CharRNN`, learner or bundle
                     )->VizHTML:
     "Under each character, the model's top-k guesses for the next character and its loss on the actual one"
     return VizHTML(predictions_html(trace_text(model, text, vocab), k), title='Predictions')
-
-# %% ../nbs/06_viz.ipynb #e951de98
-def position_in_line(text:str)->np.ndarray:
-    "Each character's column in its line, from 0 (a newline is the last column of the line it ends)"
-    idx = np.arange(len(text))
-    newline = np.frombuffer(text.encode('utf-32-le', 'surrogatepass'), np.uint32) == ord('\n')
-    last_nl = np.maximum.accumulate(np.where(newline, idx, -1)) # the latest newline at or before each character
-    return idx - np.concatenate([[-1], last_nl])[:-1] - 1
-
-def feature_values(text:str, # The text
-                   feature, # A regular expression (1 inside its matches, 0 outside), or a function of the text
-                  )->np.ndarray: # One number per character
-    "`feature` evaluated on `text`, one number per character"
-    if isinstance(feature, (str, re.Pattern)):
-        try: pattern = re.compile(feature)
-        except re.error as e:
-            raise CharRNNError(f"The feature {feature!r} is not a valid regular expression ({e}): "
-                               "fix the pattern.") from None
-        f = np.zeros(len(text))
-        for m in pattern.finditer(text): f[m.start():m.end()] = 1
-        return f
-    if not callable(feature):
-        raise CharRNNError("feature must be a regular expression or a function of the text, not "
-                           f"{type(feature).__name__}: e.g. r'\"[^\"]*\"' or position_in_line.")
-    f = np.asarray(feature(text), float)
-    if f.shape != (len(text),):
-        raise CharRNNError(f"The feature function gave shape {f.shape} for {len(text)} characters: "
-                           "return one number per character.")
-    return f
-
-# %% ../nbs/06_viz.ipynb #59244b4e
-def correlations(acts:np.ndarray, # Activations, (n_chars, n_units)
-                 f:np.ndarray, # A feature, (n_chars,)
-                )->np.ndarray: # (n_units,)
-    "The Pearson correlation of each unit's activation with `f`; 0 for a unit that never changes"
-    a, g = acts - acts.mean(0), f - f.mean()
-    den = np.sqrt((a**2).sum(0) * (g**2).sum())
-    return np.divide(a.T @ g, den, out=np.zeros(a.shape[1]), where=den > 0)
-
-# %% ../nbs/06_viz.ipynb #1c0641db
-def rank_neurons(trace:TextTrace, # From `trace_text`
-                 feature, # A regular expression or a function of the text (see `feature_values`)
-                 layer:int|None=None, # Search this layer only; None: every layer
-                 top:int=10, # Rows to return
-                )->pd.DataFrame: # layer, neuron, r (signed correlation), score (|r|): best first
-    "The units of `trace` that track `feature` best"
-    check_whole('top', top)
-    f = feature_values(trace.text, feature)[trace.known]
-    if len(f) < 2 or f.min() == f.max():
-        raise CharRNNError("The feature does not vary over the text's known characters (does the pattern match "
-                           "nowhere, or everywhere?): give a text where it does.")
-    layers = range(trace.n_layers) if layer is None else [_check_layer(trace, layer)]
-    corr = lambda l: correlations(trace.states[l][trace.known].astype(float), f)
-    df = pd.concat([pd.DataFrame({'layer': l, 'neuron': np.arange(trace.n_hidden), 'r': corr(l)}) for l in layers],
-                   ignore_index=True)
-    df['score'] = df.r.abs()
-    return df.sort_values('score', ascending=False, kind='stable').head(top).reset_index(drop=True)
-
-# %% ../nbs/06_viz.ipynb #5d1fecb3
-def find_neurons(model, # A `CharRNN`, learner or bundle
-                 text:str, # A text where the feature varies
-                 feature, # A regular expression (1 inside matches) or a function of the text, e.g. `position_in_line`
-                 layer:int|None=None, # Search this layer only; None: every layer
-                 top:int=10, # Rows to return
-                 vocab:CharVocab|None=None, # The model's vocabulary (a learner or bundle brings its own)
-                 state:str='h', # 'h': layer outputs h_t; 'c': LSTM cell states c_t
-                )->pd.DataFrame: # layer, neuron, r (signed correlation), score (|r|): best first
-    "Rank the hidden units by how well their activation tracks `feature` of the text"
-    return rank_neurons(trace_text(model, text, vocab, state), feature, layer, top)
-
-# %% ../nbs/06_viz.ipynb #3d1610b2
-def _top_units(trace:TextTrace, layer:int|None, n:int, feature)->tuple: # (units, how they were chosen)
-    "The `n` units to show if none are named: those tracking `feature` best, else the most variable in `layer`"
-    if feature is not None:
-        df = rank_neurons(trace, feature, layer, n)
-        if isinstance(feature, (str, re.Pattern)): name = f"the pattern {getattr(feature, 'pattern', feature)}"
-        else: name = getattr(feature, '__name__', 'the feature')
-        return list(zip(df.layer.tolist(), df.neuron.tolist())), f'the {len(df)} units that track {name} best'
-    l = _check_layer(trace, -1 if layer is None else layer)
-    acts = trace.states[l][trace.known] if trace.known.any() else trace.states[l]
-    units = [(l, int(i)) for i in np.argsort(-acts.std(0), kind='stable')[:n]]
-    return units, f'the {min(n, trace.n_hidden)} units of layer {l} that vary most over this text'
-
-def viz_page(model, # A `CharRNN`, learner or bundle
-             text:str, # The text to show
-             vocab:CharVocab|None=None, # The model's vocabulary (a learner or bundle brings its own)
-             layer=None, # The layer to show, or one per neuron; None: the last (any, when searching for `feature`)
-             neuron=None, # Units to show; None: chosen by `feature`, else the most variable in `layer`
-             feature=None, # With `neuron=None`: show the units that track this best (see `find_neurons`)
-             n_neurons:int=4, # With `neuron=None`: how many units to show
-             k:int|None=5, # Guesses per character in the predictions; None leaves the predictions out
-             state:str='h', # 'h': layer outputs h_t; 'c': LSTM cell states c_t
-             title:str='charrnn_fastai', # The page's title
-            )->VizHTML:
-    "Activations and predictions of `model` on `text` as one page, from one pass over the text"
-    trace = trace_text(model, text, vocab, state)
-    if neuron is not None: units, how = _units(trace, -1 if layer is None else layer, neuron), 'the units asked for'
-    else:
-        check_whole('n_neurons', n_neurons)
-        units, how = _top_units(trace, layer, n_neurons, feature)
-    body = (f'<h2>Activations</h2><div class="label">Showing {escape(how)}.</div>'
-            + ''.join(activation_row(trace, l, n) for l, n in units))
-    if k is not None: body += f'<h2>Predictions</h2>{predictions_html(trace, k)}'
-    return VizHTML(body, title)
-
-# %% ../nbs/06_viz.ipynb #01d23277
-@delegates(viz_page)
-def write_viz_page(model, # A `CharRNN`, learner or bundle
-                   text:str, # The text to show
-                   path, # The HTML file to write
-                   **kwargs)->Path:
-    "Write the activations and predictions page of `model` on `text` to `path`, atomically: one self-contained file"
-    return viz_page(model, text, **kwargs).save(path)
 
 # %% ../nbs/06_viz.ipynb #d6027091
 def save_figure(fig, # A matplotlib figure
