@@ -194,7 +194,7 @@ def _stream_ids(stream, # The text (str), or its ids (see `_check_ids`)
                            "or a vocabulary that has them.") from None
 
 # %% ../nbs/02_data.ipynb #92901b27
-def char_dls(source, # The text (str), a DataFrame (`text_col`) or Series of texts, or ids (array or memmap, with `vocab`)
+def char_dls(source, # The text, a DataFrame (with `text_col`), a Series, or encoded ids (array or memmap, with `vocab`)
              bs:int=64, # Streams per batch
              seq_len:int=100, # Characters per BPTT step
              valid_pct:float=0.1, # Fraction of the text, at its end, used for validation; 0 < valid_pct < 1
