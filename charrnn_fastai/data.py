@@ -1,4 +1,4 @@
-"""A fastai `DataBlock` whose loaders are `LMDataLoader`s: the corpus as `bs` contiguous streams, cut into `seq_len` steps.
+"""A fastai `DataBlock` of `LMDataLoader`s: the corpus as `bs` contiguous streams, cut into `seq_len` steps.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/data.html.md"""
 

@@ -1,4 +1,4 @@
-"""Incremental sampling from a `CharRNN`: one model step per new character, with temperature, top-k, top-p, greedy and beam search, a prime of any length, stop strings, seeds, many samples in one batch, and streaming.
+"""Incremental sampling: one model step per new character; temperature, top-k, top-p, greedy, beam search, streaming.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/generate.html.md"""
 

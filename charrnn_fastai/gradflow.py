@@ -1,4 +1,4 @@
-"""How far back the error reaches: ‖∂E_t/∂h_k‖ against the distance t − k for a vanilla RNN, an LSTM and a GRU, its e-fold distance, and the figure.
+"""How far back the error reaches: the gradient's norm by distance for an RNN, an LSTM and a GRU; its e-fold distance.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/gradflow.html.md"""
 
@@ -99,5 +99,5 @@ def plot_gradient_flow(norms:pd.DataFrame, # From `gradient_norms`
 def gradient_flow(text:str, # The text the windows are taken from
                   path=None, # Also save the figure here (PNG, SVG, PDF)
                   **kwargs):
-    "‖∂E_t/∂h_k‖ against t − k for a vanilla RNN, an LSTM and a GRU (or the `models` given) on `text`, in one figure"
+    "‖∂E_t/∂h_k‖ against t − k for an RNN, an LSTM and a GRU (or the `models` given) on `text`, in one figure"
     return plot_gradient_flow(gradient_norms(text, **kwargs), path)

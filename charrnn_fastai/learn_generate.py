@@ -1,4 +1,4 @@
-"""`learn.generate`, `learn.stream` and `learn.predict`: generation with the learner's model and vocabulary; `SampleCallback` prints samples while training.
+"""`learn.generate`, `learn.stream` and `learn.predict` on the learner's model; `SampleCallback` samples in training.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/learn_generate.html.md"""
 

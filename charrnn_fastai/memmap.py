@@ -1,4 +1,4 @@
-"""Corpora larger than memory: a text file encoded once, a chunk at a time, into a file of ids that is memory-mapped and handed to `char_dls` as it is.
+"""Corpora larger than memory: a text encoded once, a chunk at a time, into a memory-mapped file of ids for `char_dls`.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/memmap.html.md"""
 

@@ -1,4 +1,4 @@
-"""Rank the hidden units by how well they track a feature of the text — a pattern, or a function of it — and show the best of them, with the model's guesses, on one page.
+"""Rank the hidden units by how well they track a feature of the text; show the best on one page with the guesses.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/neurons.html.md"""
 

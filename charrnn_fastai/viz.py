@@ -1,4 +1,4 @@
-"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, and training curves.
+"""Karpathy-style pictures of a character model: text coloured by a neuron, the model's guesses, training curves.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
@@ -81,7 +81,8 @@ class TextTrace:
     def n_layers(self): return len(self.states)
     @property
     def n_hidden(self): return self.states[0].shape[1]
-    def __repr__(self): return f"TextTrace({len(self.text)} chars, {self.n_layers}×{self.n_hidden} {self.state} states)"
+    def __repr__(self):
+        return f"TextTrace({len(self.text)} chars, {self.n_layers}×{self.n_hidden} {self.state} states)"
 
 # %% ../nbs/06_viz.ipynb #5ece4974
 def _check_text(text):
