@@ -37,13 +37,13 @@ def _mapped(suffix='.ids'):
 
 def _prepare(path, cache_dir):
     "`corpus_memmap` on `path`"
-    from charrnn_fastai.distributed import corpus_memmap
+    from charrnn_fastai.memmap import corpus_memmap
     ids, vocab = corpus_memmap(path, cache_dir)
     return f"{len(ids):,} ids of {len(vocab)} characters, {ids.dtype}"
 
 def _dls(path, cache_dir):
     "`char_dls` over the memory map of `path`'s ids, and one training batch"
-    from charrnn_fastai.distributed import corpus_memmap
+    from charrnn_fastai.memmap import corpus_memmap
     from charrnn_fastai.data import char_dls
     ids, vocab = corpus_memmap(path, cache_dir)
     dls = char_dls(ids, bs=64, seq_len=100, vocab=vocab, device='cpu')

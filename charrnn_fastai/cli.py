@@ -19,7 +19,8 @@ from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
 from .generate import prime_ids
 from .export import as_device, load_bundle, save_bundle
-from .viz import save_figure, write_viz_page
+from .viz import save_figure
+from .neurons import write_viz_page
 
 # %% auto #0
 __all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device', 'writable_folder',

@@ -1,4 +1,4 @@
-"""The error every mistake raises, the argument checks that raise it, and files written whole: what every other module builds on.
+"""The error every mistake raises, the argument checks that raise it, files written whole: what all modules build on.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/core.html.md"""
 

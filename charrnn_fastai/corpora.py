@@ -46,32 +46,40 @@ class Corpus:
 # %% ../nbs/01_corpora.ipynb #fb0574f5
 CORPORA = MappingProxyType({c.name: c for c in (
     Corpus('shakespeare', 1_115_394, 65,
-           "Tiny Shakespeare: Karpathy's selection of Shakespeare's plays (karpathy/char-rnn data/tinyshakespeare/input.txt)",
+           "Tiny Shakespeare: Karpathy's selection of Shakespeare's plays "
+           "(karpathy/char-rnn data/tinyshakespeare/input.txt)",
            "public domain text; the selection has no licence file",
            'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt',
            '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed'),
     Corpus('nietzsche', 600_893, 84,
-           "Nietzsche, Beyond Good and Evil and the start of Human, All Too Human (Project Gutenberg translations), the Keras lstm_text_generation corpus",
+           "Nietzsche, Beyond Good and Evil and the start of Human, All Too Human (Project Gutenberg translations), "
+           "the Keras lstm_text_generation corpus",
            "public domain",
            'https://s3.amazonaws.com/text-datasets/nietzsche.txt',
            '23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647'),
     Corpus('anna_karenina', 1_985_223, 83,
-           "Tolstoy, Anna Karenina, Garnett's translation (Project Gutenberg #1399), Udacity's anna.txt with CRLF turned into LF",
+           "Tolstoy, Anna Karenina, Garnett's translation (Project Gutenberg #1399), "
+           "Udacity's anna.txt with CRLF turned into LF",
            "public domain",
            'https://raw.githubusercontent.com/udacity/deep-learning/master/intro-to-rnns/anna.txt',
            'a21483849a464568c05997147edb994e40023b9d87c299974169abb68230da48',
            upstream_sha256='568bb39fc78aca98e9db91c4329dcd1aa5ec4c3df3aca2064ce5d6f023ae16c9', fixups=(crlf_to_lf,)),
     Corpus('obama', 3_989_430, 107,
-           "Barack Obama's speeches, 2004-2017 (Avery246813579/Obama-Speech-Quote-Generator static/data/raw_corpus.txt)",
+           "Barack Obama's speeches, 2004-2017 "
+           "(Avery246813579/Obama-Speech-Quote-Generator static/data/raw_corpus.txt)",
            "mixed: speeches as President are US government works (public domain), earlier ones unclear",
-           'https://raw.githubusercontent.com/Avery246813579/Obama-Speech-Quote-Generator/bda56ebe34f26a17d853eb3f7d04480c3c50fd93/static/data/raw_corpus.txt',
+           'https://raw.githubusercontent.com/Avery246813579/Obama-Speech-Quote-Generator/'
+           'bda56ebe34f26a17d853eb3f7d04480c3c50fd93/static/data/raw_corpus.txt',
            '7922d161ce40de52da0b3da0d80cdff5b96cd04d967d7803c18d785f1f565af3'),
     Corpus('trump', 896_269, 92,
-           "Donald Trump's 2016 campaign speeches (ryanmcdermott/trump-speeches speeches.txt) with the BOM removed and CRLF turned into LF",
+           "Donald Trump's 2016 campaign speeches (ryanmcdermott/trump-speeches speeches.txt) "
+           "with the BOM removed and CRLF turned into LF",
            "unclear: not US government works; the upstream repository claims only fair use",
-           'https://raw.githubusercontent.com/ryanmcdermott/trump-speeches/2e1a841fa30bc53504c2d4ee5ff0b483b44c2e42/speeches.txt',
+           'https://raw.githubusercontent.com/ryanmcdermott/trump-speeches/'
+           '2e1a841fa30bc53504c2d4ee5ff0b483b44c2e42/speeches.txt',
            'd97a94b444ffeb0f1b3baf8f364e55097917a71393be9f2f0a9059bdae0339a0',
-           upstream_sha256='3b6362724e391ccb7e2adf790bc51e31e018fde8027fefa005630c76eecce6a2', fixups=(strip_bom, crlf_to_lf)),
+           upstream_sha256='3b6362724e391ccb7e2adf790bc51e31e018fde8027fefa005630c76eecce6a2',
+           fixups=(strip_bom, crlf_to_lf)),
     Corpus('hello', 5, 4,
            "The toy example of Karpathy's 'The Unreasonable Effectiveness of Recurrent Neural Networks' (2015)",
            "built in", text='hello'),
@@ -104,15 +112,19 @@ def download_corpus(corpus:Corpus, # The record to fetch: its `url`, hashes and 
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir/f'{corpus.name}.txt'
     with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
-        try: data = download_url(corpus.url, Path(tmp)/dest.name, timeout=timeout, show_progress=show_progress).read_bytes()
+        try: data = download_url(corpus.url, Path(tmp)/dest.name, timeout=timeout,
+                                 show_progress=show_progress).read_bytes()
         except OSError as e:  # URLError and fastcore's HTTP errors are OSErrors
-            raise CharRNNError(f"{corpus.name!r} is not in {' or '.join(map(str, corpus_dirs()))} and downloading {corpus.url} failed "
-                               f"({getattr(e, 'reason', e)}): download that file yourself and save it as {dest}, "
+            raise CharRNNError(f"{corpus.name!r} is not in {' or '.join(map(str, corpus_dirs()))} and downloading "
+                               f"{corpus.url} failed ({getattr(e, 'reason', e)}): "
+                               f"download that file yourself and save it as {dest}, "
                                f"or set CHARRNN_DATA to a folder that holds {corpus.name}.txt.") from None
     check_sha256(data, corpus.upstream_sha256 or corpus.sha256, f"The download of {corpus.name!r} from {corpus.url}",
-                 "the upstream file has changed or the download was damaged, so it was not saved; try again, or fetch the file by hand")
+                 "the upstream file has changed or the download was damaged, so it was not saved; "
+                 "try again, or fetch the file by hand")
     for fix in corpus.fixups: data = fix(data)
-    check_sha256(data, corpus.sha256, f"The fixed-up download of {corpus.name!r}", "it was not saved; report this as a bug")
+    check_sha256(data, corpus.sha256, f"The fixed-up download of {corpus.name!r}",
+                 "it was not saved; report this as a bug")
     atomic_write(dest, data)
     return dest
 
@@ -130,12 +142,14 @@ def corpus_path(corpus:str|Corpus, # A registry name such as 'shakespeare', or a
                )->Path|None:
     "The verified local file of `corpus` (`None` if it is not local and `download=False`)"
     rec = _record(corpus)
-    if rec.text is not None: raise CharRNNError(f"{rec.name!r} is built in and has no file: load it with load_corpus({rec.name!r}).")
+    if rec.text is not None:
+        raise CharRNNError(f"{rec.name!r} is built in and has no file: load it with load_corpus({rec.name!r}).")
     path = next((p for p in (d/f'{rec.name}.txt' for d in corpus_dirs()) if p.is_file()), None)
     if path is None:
         if not download: return None
         path = download_corpus(rec)
-    check_sha256(path.read_bytes(), rec.sha256, str(path), f"delete it (it will be downloaded again) or replace it with the file from {rec.url}")
+    check_sha256(path.read_bytes(), rec.sha256, str(path),
+                 f"delete it (it will be downloaded again) or replace it with the file from {rec.url}")
     return path
 
 # %% ../nbs/01_corpora.ipynb #8733a306
@@ -146,15 +160,19 @@ def decode_text(data:bytes, # The file's bytes
     "`data` decoded as UTF-8, without a leading byte-order mark"
     try: return data.decode('utf-8', errors).removeprefix('\ufeff')
     except UnicodeDecodeError as e:
-        raise CharRNNError(f"{name} is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start:,}): convert it to UTF-8, "
+        raise CharRNNError(f"{name} is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start:,}): "
+                           "convert it to UTF-8, "
                            "or pass errors='replace' to load_corpus to read undecodable bytes as U+FFFD.") from None
 
 # %% ../nbs/01_corpora.ipynb #103fef88
 def folder_text_files(folder:Path|str)->list:
     "The `.txt` files under `folder`, sorted by their relative path, skipping hidden files and folders"
     folder = Path(folder)
-    files = [p for p in folder.rglob('*.txt') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(folder).parts)]
-    if not files: raise CharRNNError(f"The folder {folder} has no .txt files: put the texts in .txt files, or give the files themselves.")
+    hidden = lambda p: any(s.startswith('.') for s in p.relative_to(folder).parts)
+    files = [p for p in folder.rglob('*.txt') if p.is_file() and not hidden(p)]
+    if not files:
+        raise CharRNNError(f"The folder {folder} has no .txt files: "
+                           "put the texts in .txt files, or give the files themselves.")
     return sorted(files, key=lambda p: p.relative_to(folder).parts)
 
 # %% ../nbs/01_corpora.ipynb #77856fbe
@@ -164,13 +182,15 @@ def _load_one(source, sep, errors):
         rec = _record(source)
         return rec.text if rec.text is not None else decode_text(corpus_path(rec).read_bytes(), rec.name)
     if not isinstance(source, (str, os.PathLike)):
-        raise CharRNNError(f"load_corpus takes a corpus name, a path or a list of them, not {type(source).__name__}: pass e.g. 'shakespeare' or 'my_texts/'.")
+        raise CharRNNError(f"load_corpus takes a corpus name, a path or a list of them, not {type(source).__name__}: "
+                           "pass e.g. 'shakespeare' or 'my_texts/'.")
     path = Path(source).expanduser()
     if path.is_dir(): return sep.join(_load_one(p, sep, errors) for p in folder_text_files(path))
     if path.is_file(): return decode_text(path.read_bytes(), str(path), errors)
     near = difflib.get_close_matches(str(source), CORPORA, n=1)
     hint = f"did you mean {near[0]!r}? " if near else ''
-    raise CharRNNError(f"{str(source)!r} is neither a registered corpus ({_registry_names()}) nor an existing file or folder: {hint}check the name or the path.")
+    raise CharRNNError(f"{str(source)!r} is neither a registered corpus ({_registry_names()}) nor an existing file or "
+                       f"folder: {hint}check the name or the path.")
 
 # %% ../nbs/01_corpora.ipynb #d995392d
 def load_corpus(source, # A registry name, a file, a folder of .txt files, or a list of these
@@ -179,7 +199,8 @@ def load_corpus(source, # A registry name, a file, a folder of .txt files, or a 
                )->str:
     "The text of `source`, as one string"
     if isinstance(source, (list, tuple)):
-        if not source: raise CharRNNError("The list of sources is empty: give at least one corpus name, file or folder.")
+        if not source:
+            raise CharRNNError("The list of sources is empty: give at least one corpus name, file or folder.")
         text = sep.join(_load_one(s, sep, errors) for s in source)
     else: text = _load_one(source, sep, errors)
     if not text or text.isspace():
@@ -191,5 +212,5 @@ def load_corpus(source, # A registry name, a file, a folder of .txt files, or a 
 def list_corpora()->pd.DataFrame:
     "The registry as a table: size, vocabulary, source, licence, and whether each corpus is on this machine"
     def available(rec): return rec.text is not None or any((d/f'{rec.name}.txt').is_file() for d in corpus_dirs())
-    return pd.DataFrame([dict(name=r.name, characters=r.n_chars, vocab_size=r.vocab_size, source=r.source, licence=r.licence,
-                              available=available(r)) for r in CORPORA.values()])
+    return pd.DataFrame([dict(name=r.name, characters=r.n_chars, vocab_size=r.vocab_size, source=r.source,
+                              licence=r.licence, available=available(r)) for r in CORPORA.values()])

@@ -1,4 +1,4 @@
-"""A fastai `DataBlock` whose loaders are `LMDataLoader`s: the corpus as `bs` contiguous streams, cut into `seq_len` steps.
+"""A fastai `DataBlock` of `LMDataLoader`s: the corpus as `bs` contiguous streams, cut into `seq_len` steps.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/data.html.md"""
 
@@ -38,7 +38,8 @@ def encode_stream(vocab:CharVocab, # The vocabulary; every character of `text` m
                  )->np.ndarray:
     "The ids of `text` as a `uint8`, `int16` or `int32` numpy array"
     ids, dtype = vocab.encode(text), stream_dtype(vocab)
-    return ids.view(dtype) if ids.dtype.itemsize == dtype.itemsize else ids.astype(dtype) # same width: a view, every id fits
+    if ids.dtype.itemsize == dtype.itemsize: return ids.view(dtype) # same width: a view, every id fits
+    return ids.astype(dtype)
 
 # %% ../nbs/02_data.ipynb #3f28b656
 def split_sizes(n:int, # Characters in the stream
@@ -52,7 +53,7 @@ def split_sizes(n:int, # Characters in the stream
 def split_stream(stream, # The encoded corpus (or the text itself)
                  valid_pct:float=0.1, # Fraction of the stream, at its end, kept for validation
                 ):
-    "The training head and validation tail of `stream`, `[stream[:n_train], stream[n_train:]]` (views, not copies, of an array)"
+    "The training head and validation tail of `stream`, `[stream[:n_train], stream[n_train:]]`: views of an array"
     n_train, _ = split_sizes(len(stream), valid_pct)
     return [stream[:n_train], stream[n_train:]]
 
@@ -84,7 +85,7 @@ class RolledChunks:
         return torch.cat([self.chunks[a:self.totlen], self.chunks[0:b - self.totlen]])
 
 class CharLMDataLoader(LMDataLoader):
-    "fastai's `LMDataLoader` with its item numbers a `range`; shuffled, it starts each epoch's streams at a random point"
+    "fastai's `LMDataLoader` with its item numbers a `range`; shuffled, each epoch's streams start at a random point"
     offset = 0 # Where the streams' circle starts this epoch
     def get_idxs(self):
         idxs = range(self.n)
@@ -101,7 +102,8 @@ def CharStreamBlock(vocab:CharVocab, # Every character of the corpus
                     seq_len:int=100, # Characters per BPTT step
                    )->TransformBlock:
     "A `TransformBlock` for a character stream, served by a `CharLMDataLoader`"
-    return TransformBlock(type_tfms=CharStream(vocab), batch_tfms=IdsToLong(), dl_type=CharLMDataLoader, dls_kwargs={'seq_len': seq_len})
+    return TransformBlock(type_tfms=CharStream(vocab), batch_tfms=IdsToLong(), dl_type=CharLMDataLoader,
+                          dls_kwargs={'seq_len': seq_len})
 
 # %% ../nbs/02_data.ipynb #a8cde736
 @patch(as_prop=True)
@@ -118,13 +120,17 @@ def source_text(source, # The text (str), a DataFrame (with `text_col`) or a Ser
     if isinstance(source, str): return source
     if isinstance(source, pd.DataFrame):
         if text_col is None or text_col not in source.columns:
-            raise CharRNNError(f"{'Give text_col=' if text_col is None else f'The DataFrame has no column {text_col!r}: use text_col='} one of its columns {list(source.columns)}.")
+            ask = 'Give text_col=' if text_col is None else f'The DataFrame has no column {text_col!r}: use text_col='
+            raise CharRNNError(f"{ask} one of its columns {list(source.columns)}.")
         source = source[text_col]
     if not isinstance(source, pd.Series):
-        raise CharRNNError(f"char_dls takes the text itself (a str), a DataFrame with text_col, a Series, or encoded ids (a numpy array, with vocab=), not {type(source).__name__}: "
+        raise CharRNNError("char_dls takes the text itself (a str), a DataFrame with text_col, a Series, or encoded "
+                           f"ids (a numpy array, with vocab=), not {type(source).__name__}: "
                           "read files and corpus names with load_corpus first.")
     bad = source[source.map(lambda o: not isinstance(o, str))]
-    if len(bad): raise CharRNNError(f"{len(bad)} rows of {source.name!r} are not text (the first is row {bad.index.tolist()[0]!r}: {bad.tolist()[0]!r}): drop or fill them, e.g. with .dropna().")
+    if len(bad):
+        raise CharRNNError(f"{len(bad)} rows of {source.name!r} are not text (the first is row "
+                           f"{bad.index.tolist()[0]!r}: {bad.tolist()[0]!r}): drop or fill them, e.g. with .dropna().")
     return sep.join(source.tolist())
 
 # %% ../nbs/02_data.ipynb #72d859d5
@@ -133,8 +139,10 @@ def _check_fits(part, n, bs, seq_len, text):
     need = bs * seq_len + 1
     if n >= need: return
     fix = f"lower bs or seq_len{', raise valid_pct' if part == 'validation' else ''}, or use a longer text"
-    if isinstance(text, str) and text in CORPORA: fix += f" (char_dls takes the text itself: did you mean char_dls(load_corpus({text!r}))?)"
-    raise CharRNNError(f"The {part} text has {n:,} characters, {need - n:,} short of one batch (bs*seq_len+1 = {need:,}): {fix}.")
+    if isinstance(text, str) and text in CORPORA:
+        fix += f" (char_dls takes the text itself: did you mean char_dls(load_corpus({text!r}))?)"
+    raise CharRNNError(f"The {part} text has {n:,} characters, {need - n:,} short of one batch (bs*seq_len+1 = "
+                       f"{need:,}): {fix}.")
 
 # %% ../nbs/02_data.ipynb #7a722c5e
 def _ids_range(ids:np.ndarray, # A 1-d array of ids, possibly a memory map
@@ -148,7 +156,8 @@ def _ids_range(ids:np.ndarray, # A 1-d array of ids, possibly a memory map
 def _copy_on_write(ids:np.ndarray, # Encoded ids, possibly a memory map
                   )->np.ndarray:
     "`ids`, or, if it is a read-only memory map, the same bytes of its file mapped copy-on-write; never a copy"
-    if ids.flags.writeable or getattr(ids, '_mmap', None) is None or not (ids.flags.c_contiguous and len(ids)): return ids
+    mapped = getattr(ids, '_mmap', None) is not None and ids.flags.c_contiguous and len(ids)
+    if ids.flags.writeable or not mapped: return ids
     start = ids.offset - ids.offset % mmap.ALLOCATIONGRANULARITY # where numpy's map of the file begins
     offset = start + ids.ctypes.data - np.frombuffer(ids._mmap, np.uint8).ctypes.data
     return np.memmap(ids.filename, ids.dtype, 'c', offset=offset, shape=ids.shape)
@@ -158,12 +167,15 @@ def _check_ids(ids:np.ndarray, # Encoded ids, e.g. from `encode_stream`, or an `
                vocab:CharVocab|None, # The vocabulary they were encoded with
               )->np.ndarray:
     "`ids` (a read-only map opened copy-on-write), after checking that they are a stream of `vocab`'s characters"
-    if vocab is None: raise CharRNNError("Encoded ids need their vocabulary: pass vocab= the CharVocab they were encoded with.")
+    if vocab is None:
+        raise CharRNNError("Encoded ids need their vocabulary: pass vocab= the CharVocab they were encoded with.")
     dtype = stream_dtype(vocab)
     if ids.ndim != 1 or ids.dtype != dtype:
-        raise CharRNNError(f"The ids of a {len(vocab)}-character vocabulary must be a 1-d array of {dtype}, not a {ids.ndim}-d array of {ids.dtype}: encode the text with encode_stream(vocab, text).")
+        raise CharRNNError(f"The ids of a {len(vocab)}-character vocabulary must be a 1-d array of {dtype}, not a "
+                           f"{ids.ndim}-d array of {ids.dtype}: encode the text with encode_stream(vocab, text).")
     if len(ids) and not 0 <= (r := _ids_range(ids))[0] <= r[1] < len(vocab):
-        raise CharRNNError(f"The ids run from {r[0]} to {r[1]}, outside the vocabulary's 0..{len(vocab)-1}: pass the vocabulary they were encoded with.")
+        raise CharRNNError(f"The ids run from {r[0]} to {r[1]}, outside the vocabulary's 0..{len(vocab)-1}: "
+                           "pass the vocabulary they were encoded with.")
     return _copy_on_write(ids)
 
 # %% ../nbs/02_data.ipynb #f3d2c6e4
@@ -175,36 +187,44 @@ def _stream_ids(stream, # The text (str), or its ids (see `_check_ids`)
     if isinstance(stream, np.ndarray): return _check_ids(stream, vocab), vocab
     if vocab is None: vocab = CharVocab.from_text(stream)
     try: return encode_stream(vocab, stream), vocab
-    except CharRNNError: raise CharRNNError(f"The text has characters that the given vocabulary lacks ({describe_chars(vocab.unknown_chars(stream))}): "
-                                            "pass vocab=None to build the vocabulary from this text, or a vocabulary that has them.") from None
+    except CharRNNError:
+        raise CharRNNError("The text has characters that the given vocabulary lacks "
+                           f"({describe_chars(vocab.unknown_chars(stream))}): "
+                           "pass vocab=None to build the vocabulary from this text, "
+                           "or a vocabulary that has them.") from None
 
 # %% ../nbs/02_data.ipynb #92901b27
-def char_dls(source, # The text (str), a DataFrame (with `text_col`) or Series of texts, or the encoded ids (a numpy array or `np.memmap`, with `vocab`)
+def char_dls(source, # The text, a DataFrame (with `text_col`), a Series, or encoded ids (array or memmap, with `vocab`)
              bs:int=64, # Streams per batch
              seq_len:int=100, # Characters per BPTT step
              valid_pct:float=0.1, # Fraction of the text, at its end, used for validation; 0 < valid_pct < 1
-             vocab:CharVocab|None=None, # The vocabulary (default: every character of the text); required with encoded ids
+             vocab:CharVocab|None=None, # The vocabulary (default: every character of the text); needed with encoded ids
              sep:str='\n', # Put between the rows of a DataFrame or Series
              text_col=None, # With a DataFrame: the column of texts
              device=None, # Where batches go (default: fastai's `default_device()`)
              **kwargs, # Passed on to `DataBlock.dataloaders`, e.g. `num_workers`
             ):
-    "fastai `DataLoaders` of BPTT batches `(x, y)` over `source`, `y` being `x` one character on, with a contiguous validation tail"
+    "fastai `DataLoaders` of BPTT batches `(x, y)` over `source`, `y` one character on from `x`; validation is the tail"
     check_whole('bs', bs); check_whole('seq_len', seq_len)
     if isinstance(valid_pct, bool) or not isinstance(valid_pct, numbers.Real) or not 0 < valid_pct < 1:
-        raise CharRNNError(f"valid_pct={valid_pct!r} is out of range: use 0 < valid_pct < 1, the fraction of the text (its tail) kept for validation.")
+        raise CharRNNError(f"valid_pct={valid_pct!r} is out of range: "
+                           "use 0 < valid_pct < 1, the fraction of the text (its tail) kept for validation.")
     stream = source if isinstance(source, np.ndarray) else source_text(source, text_col, sep)
     if isinstance(stream, str) and (not stream or stream.isspace()):
-        raise CharRNNError("The text is empty or only whitespace: give char_dls some text, e.g. load_corpus('shakespeare').")
+        raise CharRNNError("The text is empty or only whitespace: "
+                           "give char_dls some text, e.g. load_corpus('shakespeare').")
     ids, vocab = _stream_ids(stream, vocab) # ids are checked before their number: a 2-d array's length is not its size
-    for part, n in zip(['training', 'validation'], split_sizes(len(ids), valid_pct)): _check_fits(part, n, bs, seq_len, stream)
-    dblock = DataBlock(blocks=CharStreamBlock(vocab, seq_len), get_items=partial(split_stream, valid_pct=valid_pct), splitter=IndexSplitter([1]))
+    for part, n in zip(['training', 'validation'], split_sizes(len(ids), valid_pct)):
+        _check_fits(part, n, bs, seq_len, stream)
+    dblock = DataBlock(blocks=CharStreamBlock(vocab, seq_len), get_items=partial(split_stream, valid_pct=valid_pct),
+                       splitter=IndexSplitter([1]))
     return dblock.dataloaders(ids, bs=bs, device=device, **kwargs)
 
 # %% ../nbs/02_data.ipynb #733fc673
 @dispatch
 def show_batch(x:LMTensorText, y:TensorChars, samples, ctxs=None, max_n=10, **kwargs):
     "Show the decoded input and target text of up to `max_n` streams of a character batch"
-    df = pd.DataFrame([(str(i), str(t)) for i, t in samples[:max_n]], columns=['input', 'target']).map(lambda s: s.replace('\n', '↵'))
+    df = pd.DataFrame([(str(i), str(t)) for i, t in samples[:max_n]], columns=['input', 'target'])
+    df = df.map(lambda s: s.replace('\n', '↵'))
     display_df(df)
     return df

@@ -1,4 +1,4 @@
-"""Training in several processes through fastai's accelerate integration, each process keeping whole streams; corpora larger than memory, encoded once into a memory-mapped file.
+"""Training in several processes through fastai's accelerate integration, each process keeping whole streams.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/distributed.html.md"""
 
@@ -6,10 +6,8 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/distributed.html.md"""
 
 # %% ../nbs/09_distributed.ipynb #b6681af2
 from __future__ import annotations
-import codecs, hashlib, json, random, shutil, warnings
+import random
 from contextlib import contextmanager
-from pathlib import Path
-import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from fastcore.basics import patch, noop
@@ -17,134 +15,12 @@ from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
 from fastai.text.data import LMDataLoader, LMTensorText
 from fastai.torch_core import num_distrib, rank_distrib
-from .core import CharRNNError, atomic_writer
-from .vocab import CharVocab
-from .corpora import CORPORA, corpus_dirs, corpus_path
-from .data import CharLMDataLoader, encode_stream, stream_dtype
+from .core import CharRNNError
+from .data import CharLMDataLoader
 from .learner import CharLearner, CharLoss, CharAccuracy, _in_fit
 
 # %% auto #0
-__all__ = ['file_sha256', 'text_chunks', 'scan_vocab', 'write_ids', 'stream_cache_dir', 'corpus_memmap', 'check_world',
-           'StreamShardDL', 'shard_streams', 'StreamsDDP', 'StreamsTrainer']
-
-# %% ../nbs/09_distributed.ipynb #a0036868
-def file_sha256(path, # The file to hash
-                chunk_bytes:int=2**24, # Bytes read at a time
-               )->str:
-    "The SHA-256 of the file at `path`, in hex, read a chunk at a time"
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while block := f.read(chunk_bytes): h.update(block)
-    return h.hexdigest()
-
-# %% ../nbs/09_distributed.ipynb #1c4ec3f8
-def text_chunks(path, # A UTF-8 text file
-                chunk_bytes:int=2**24, # Bytes read at a time
-               ):
-    "Yield the text of `path` in pieces, decoded as `load_corpus` decodes it, whatever chunk boundaries split"
-    dec, done, first = codecs.getincrementaldecoder('utf-8')(), 0, True
-    with open(path, 'rb') as f:
-        while True:
-            block = f.read(chunk_bytes)
-            pending = len(dec.getstate()[0]) # bytes of a character that the last block cut
-            try: text = dec.decode(block, final=not block)
-            except UnicodeDecodeError as e:
-                raise CharRNNError(f"{path} is not valid UTF-8 (byte 0x{e.object[e.start]:02x} at offset {done - pending + e.start:,}): convert it to UTF-8.") from None
-            done += len(block)
-            if text and first: text, first = text.removeprefix('\ufeff'), False
-            if text: yield text
-            if not block: return
-
-# %% ../nbs/09_distributed.ipynb #2ffde396
-def scan_vocab(path, # A UTF-8 text file
-               chunk_bytes:int=2**24, # Bytes read at a time
-              )->tuple: # `(vocab, n_chars)`
-    "The vocabulary of every character of the text at `path` (as `CharVocab.from_text` builds it), and its length, streaming"
-    chars, n = set(), 0
-    for text in text_chunks(path, chunk_bytes):
-        chars.update(CharVocab.from_text(text).itos)
-        n += len(text)
-    if not n: raise CharRNNError(f"The text of {path} is empty: give a file that holds some text.")
-    return CharVocab(sorted(chars)), n
-
-# %% ../nbs/09_distributed.ipynb #e90c3cbd
-_IDS_FORMAT, _IDS_VERSION, _ALIGN = 'charrnn_fastai.ids', 1, 4096
-
-def _ids_header(sha256:str, n:int, vocab:CharVocab, dtype)->bytes:
-    "The header line of a file of ids, padded to a multiple of `_ALIGN` bytes"
-    line = json.dumps(dict(format=_IDS_FORMAT, version=_IDS_VERSION, sha256=sha256, n=n, dtype=np.dtype(dtype).name, itos=vocab.itos)).encode()
-    return line + b' ' * (-(len(line) + 1) % _ALIGN) + b'\n'
-
-# %% ../nbs/09_distributed.ipynb #02a708d4
-class _Unusable(Exception):
-    "A cache file that cannot be used; the message says why"
-
-def _open_ids(path, # A file written by `write_ids`
-              sha256:str|None=None, # The SHA-256 of the text it must hold; None: any
-             )->tuple: # `(ids, vocab)`: an `np.memmap` of the ids and their `CharVocab`
-    "Memory-map the ids at `path`, copy-on-write (the file is never changed), after checking its header and size"
-    path = Path(path)
-    with open(path, 'rb') as f: line = f.readline(2**26)
-    try:
-        meta = json.loads(line)
-        kind, sha, n, dtype, vocab = (meta['format'], meta['version']), meta['sha256'], int(meta['n']), np.dtype(meta['dtype']), CharVocab(meta['itos'])
-    except (ValueError, TypeError, KeyError): raise _Unusable("its header is unreadable") from None
-    if kind != (_IDS_FORMAT, _IDS_VERSION): raise _Unusable(f"it is not a version-{_IDS_VERSION} {_IDS_FORMAT} file")
-    if sha256 is not None and sha != sha256: raise _Unusable("it holds the ids of another text: a stale file")
-    size, want = path.stat().st_size, len(line) + n * dtype.itemsize
-    if size != want: raise _Unusable(f"it has {size:,} bytes where its header promises {want:,}: a truncated or damaged file")
-    return np.memmap(path, dtype, mode='c', offset=len(line), shape=(n,)), vocab
-
-# %% ../nbs/09_distributed.ipynb #cef94b2b
-def _size(n:int)->str: return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
-
-def write_ids(src, # A UTF-8 text file
-              dest, # The file of ids to write (atomically: a temp file in its folder, flushed to disk, then renamed)
-              sha256:str|None=None, # The SHA-256 of `src`, if already known
-              chunk_bytes:int=2**24, # Bytes read at a time
-             )->Path:
-    "Encode the text at `src` into a file of ids at `dest`, a chunk at a time, after checking the disk has room"
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    vocab, n = scan_vocab(src, chunk_bytes)
-    dtype = stream_dtype(vocab)
-    header = _ids_header(sha256 or file_sha256(src, chunk_bytes), n, vocab, dtype)
-    need, free = len(header) + n * dtype.itemsize, shutil.disk_usage(dest.parent).free
-    if need > free: raise CharRNNError(f"The encoded corpus needs {_size(need)} but {dest.parent} has {_size(free)} free: free some space or pass cache_dir= a folder on a bigger disk.")
-    with atomic_writer(dest) as f:
-        f.write(header)
-        written = 0
-        for text in text_chunks(src, chunk_bytes):
-            encode_stream(vocab, text).tofile(f)
-            written += len(text)
-        if written != n: raise CharRNNError(f"{src} changed while it was being encoded: encode it again once nothing writes to it.")
-    return dest
-
-# %% ../nbs/09_distributed.ipynb #e7e0b4d7
-def stream_cache_dir()->Path:
-    "Where `corpus_memmap` keeps files of ids by default: `streams` in the corpus cache (`$CHARRNN_CACHE`, else `~/.cache/charrnn_fastai`)"
-    return corpus_dirs()[-1] / 'streams'
-
-def _text_file(source)->Path:
-    "The text file that `source`, a path or a registry name, stands for"
-    path = corpus_path(source) if isinstance(source, str) and source in CORPORA else Path(source).expanduser()
-    if not path.is_file(): raise CharRNNError(f"There is no text file at {path}: give the path of a UTF-8 text file, or a corpus name such as 'shakespeare'.")
-    return path
-
-# %% ../nbs/09_distributed.ipynb #50be16d0
-def corpus_memmap(source, # A UTF-8 text file, or a registry name such as 'shakespeare'
-                  cache_dir=None, # Folder for the files of ids (default: `stream_cache_dir()`)
-                  chunk_bytes:int=2**24, # Bytes read at a time: memory use is a small multiple of this
-                 )->tuple: # `(ids, vocab)`: an `np.memmap` for `char_dls(ids, vocab=vocab)`, and its `CharVocab`
-    "The ids of the text at `source`, memory-mapped from a cache file keyed by the text's SHA-256, built on first use"
-    path = _text_file(source)
-    sha = file_sha256(path, chunk_bytes)
-    cache = Path(cache_dir or stream_cache_dir()).expanduser() / f'{sha[:32]}.ids'
-    if cache.is_file():
-        try: return _open_ids(cache, sha)
-        except _Unusable as e: warnings.warn(f"The cached ids at {cache} are unusable ({e}): rebuilding them.")
-    try: return _open_ids(write_ids(path, cache, sha, chunk_bytes), sha)
-    except _Unusable as e: raise CharRNNError(f"The ids just written to {cache} are unusable ({e}): make sure nothing else writes to {cache.parent} or {path}, then run again.") from None
+__all__ = ['check_world', 'StreamShardDL', 'shard_streams', 'StreamsDDP', 'StreamsTrainer']
 
 # %% ../nbs/09_distributed.ipynb #107a95c5
 def check_world(bs:int, # Streams per batch, over all processes
@@ -154,12 +30,13 @@ def check_world(bs:int, # Streams per batch, over all processes
     if bs % world_size:
         lo = bs - bs % world_size
         near = ' or '.join(str(m) for m in (lo, lo + world_size) if m)
-        raise CharRNNError(f"bs={bs} streams do not split evenly over {world_size} processes: use a bs that is a multiple of {world_size}, "
+        raise CharRNNError(f"bs={bs} streams do not split evenly over {world_size} processes: "
+                           f"use a bs that is a multiple of {world_size}, "
                            f"such as {near}, or launch a number of processes that divides {bs}.")
 
 # %% ../nbs/09_distributed.ipynb #6084b358
 class StreamShardDL(CharLMDataLoader):
-    "A `CharLMDataLoader` for process `rank` of `world_size`: its share of the rows of each batch of the `bs`-stream layout"
+    "A `CharLMDataLoader` for process `rank` of `world_size`: its share of the rows of each batch of `bs` streams"
     def __init__(self, dataset, # As for `LMDataLoader`
                  bs:int=64, # Streams per batch, over all processes: the layout is that of one process with `bs`
                  rank:int=0, # This process
@@ -171,8 +48,9 @@ class StreamShardDL(CharLMDataLoader):
         self.bs, self.n = self.rows, self.n_batches * self.rows # this process's batches: `rows` streams each
 
     def new(self, dataset=None, **kwargs):
-        "A loader like this one (fastai makes them for `get_preds`, for instance): the same share of the same streams unless `kwargs` say otherwise"
-        return super().new(dataset=dataset, **{'bs': self.rows * self.world_size, 'rank': self.rank, 'world_size': self.world_size, **kwargs})
+        "A loader like this one (as for `get_preds`): the same share of the same streams, unless `kwargs` say otherwise"
+        same = {'bs': self.rows * self.world_size, 'rank': self.rank, 'world_size': self.world_size}
+        return super().new(dataset=dataset, **{**same, **kwargs})
 
     def create_item(self, seq):
         "Row `seq % rows` of batch `seq // rows`: row `rank*rows + seq % rows` of the single-process layout"
@@ -197,7 +75,7 @@ def shard_streams(dl:LMDataLoader, # A loader of `dl.bs` streams, e.g. `dls.trai
 
 # %% ../nbs/09_distributed.ipynb #3f7922ed
 class StreamsDDP(DistributedDataParallel):
-    "`DistributedDataParallel` that passes for the model it wraps: its attributes, and its state dict without the `module.` prefix"
+    "`DistributedDataParallel` that passes for the model it wraps: its attributes; its state dict without `module.`"
     def __getattr__(self, name):
         try: return super().__getattr__(name)
         except AttributeError:

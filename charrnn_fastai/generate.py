@@ -1,4 +1,4 @@
-"""Incremental sampling from a `CharRNN`: one model step per new character, with temperature, top-k, top-p, greedy and beam search, a prime of any length, stop strings, seeds, many samples in one batch, and streaming.
+"""Incremental sampling: one model step per new character; temperature, top-k, top-p, greedy, beam search, streaming.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/generate.html.md"""
 
@@ -6,19 +6,20 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/generate.html.md"""
 
 # %% ../nbs/05_generate.ipynb #2d20102a
 from __future__ import annotations
-import warnings
+import itertools, warnings
 from contextlib import contextmanager
 from functools import partial
 import numpy as np
 import torch
 from torch import Tensor
+from fastcore.meta import delegates
 from .core import CharRNNError, describe_chars, check_option, check_whole, check_vocab_size
 from .vocab import CharVocab
 from .models import CharRNN, hidden_select
 
 # %% auto #0
-__all__ = ['filter_logits', 'sample_next', 'start_char', 'prime_ids', 'evaluating', 'start_state', 'native_cpu_kernels',
-           'sample_ids', 'StopText', 'stream', 'generate', 'beam_search']
+__all__ = ['filter_logits', 'sample_next', 'start_char', 'prime_ids', 'StopText', 'evaluating', 'start_state',
+           'native_cpu_kernels', 'stream', 'generate', 'beam_search']
 
 # %% ../nbs/05_generate.ipynb #a84ead1e
 def _check_sampling(temperature, top_k, top_p):
@@ -30,9 +31,9 @@ def _check_sampling(temperature, top_k, top_p):
 
 # %% ../nbs/05_generate.ipynb #7b5cc804
 def filter_logits(logits:Tensor, # Next-character logits (bs, vocab_sz)
-                  temperature:float=1., # Divides the logits; 0 leaves them as they are (greedy decoding takes the argmax)
+                  temperature:float=1., # Divides the logits; 0 leaves them as they are (greedy takes the argmax)
                   top_k:int|None=None, # Keep only the k most likely characters; None keeps all
-                  top_p:float|None=None, # Keep the smallest most-likely set whose probability reaches top_p; None keeps all
+                  top_p:float|None=None, # Keep the smallest most-likely set whose probability reaches top_p; None: all
                  )->Tensor: # The logits, -inf where a character is ruled out
     "Temperature, then top-k, then top-p (nucleus) filtering of a batch of logits"
     _check_sampling(temperature, top_k, top_p)
@@ -78,18 +79,58 @@ def prime_ids(vocab:CharVocab, # The model's vocabulary
               drop_unknown:bool=False, # Drop characters not in the vocabulary, with a warning, instead of raising
              )->tuple[np.ndarray, str]: # The ids to feed the model, and the prime as the returned text will show it
     "Check and encode the prime"
-    if not isinstance(prime, str): raise CharRNNError(f"The prime must be a str, not {type(prime).__name__}: pass the text to start from.")
+    if not isinstance(prime, str):
+        raise CharRNNError(f"The prime must be a str, not {type(prime).__name__}: pass the text to start from.")
     unknown = vocab.unknown_chars(prime)
     if unknown and not drop_unknown:
-        raise CharRNNError(f"The prime has characters not in the vocabulary ({describe_chars(unknown)}): remove them, or pass drop_unknown=True to drop them.")
+        raise CharRNNError(f"The prime has characters not in the vocabulary ({describe_chars(unknown)}): "
+                           "remove them, or pass drop_unknown=True to drop them.")
     if unknown:
         warnings.warn(f"Dropped the prime's characters that are not in the vocabulary: {describe_chars(unknown)}.")
         prime = ''.join(c for c in prime if c not in set(unknown))
     if not prime:
         c = start_char(vocab)
-        warnings.warn(f"The prime is empty, so generation starts after {c!r} (not included in the text): pass a prime to choose the start.")
+        warnings.warn(f"The prime is empty, so generation starts after {c!r} (not included in the text): "
+                      "pass a prime to choose the start.")
         return vocab.encode(c), ''
     return vocab.encode(prime), prime
+
+# %% ../nbs/05_generate.ipynb #c21f50c7
+def _stop_strings(stop)->tuple:
+    "`stop` (None, a str or a list of str) as a tuple of non-empty strings"
+    stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+    if not all(isinstance(s, str) and s for s in stops):
+        raise CharRNNError(f"stop={stop!r} is not usable: give a non-empty string or a list of them.")
+    return stops
+
+# %% ../nbs/05_generate.ipynb #5f29c6c8
+class StopText:
+    "Releases one sample's text as it is produced, holding back what may begin a stop string; ends before the first one"
+    def __init__(self, stop=None): # A stop string, a list of them, or None
+        self.stops, self.held, self.done = _stop_strings(stop), '', False
+
+    def _partial(self, text):
+        "Length of the longest tail of `text` that begins a stop string"
+        longest = max(map(len, self.stops), default=1) - 1
+        starts_stop = lambda k: any(s.startswith(text[-k:]) for s in self.stops)
+        return next((k for k in range(min(longest, len(text)), 0, -1) if starts_stop(k)), 0)
+
+    def feed(self, s:str)->str:
+        "The text that can be released now that `s` was produced"
+        if self.done: return ''
+        text = self.held + s
+        ends = [(i + len(s), i) for s in self.stops if (i := text.find(s)) >= 0]
+        if ends: # cut at the stop string completed first, as character-by-character streaming would
+            self.done, self.held = True, ''
+            return text[:min(ends)[1]]
+        keep = self._partial(text)
+        self.held = text[len(text) - keep:]
+        return text[:len(text) - keep]
+
+    def flush(self)->str:
+        "The held-back text, at the end of generation"
+        held, self.held = self.held, ''
+        return held
 
 # %% ../nbs/05_generate.ipynb #4e8d53ab
 @contextmanager
@@ -126,61 +167,27 @@ def native_cpu_kernels():
     finally: torch.backends.mkldnn.enabled = was
 
 # %% ../nbs/05_generate.ipynb #af52b40d
-def sample_ids(model:CharRNN, # The model
-               logits:Tensor, # Logits for the first new character (bs, vocab_sz), e.g. from `start_state`
-               hidden:list, # The state they came with
-               n:int, # Characters to produce per row
-               pick=sample_next, # Chooses characters: logits (bs, vocab_sz) -> ids (bs, 1)
-               chunk:int=64, # Characters per yielded tensor
-              ): # Yields id tensors (bs, <= chunk), on the model's device
-    "Produce `n` characters per row, one model step each from the carried state, `chunk` at a time"
-    check_whole('n', n); check_whole('chunk', chunk)
-    x = None
+def _sample(model:CharRNN, # The model
+            vocab:CharVocab, # Its vocabulary
+            ids, # The prime's ids, at least one
+            n:int, # Characters to produce per sample
+            pick, # Chooses characters: logits (bs, vocab_sz) -> ids (bs, 1)
+            stops:list, # One `StopText` per sample
+            chunk:int, # Characters per yield
+           ): # Yields lists of released text, one per sample
+    "Warm the state on the prime, then choose and step one character at a time"
+    logits, hidden = start_state(model, ids, len(stops))
     for start in range(0, n, chunk):
         with evaluating(model), native_cpu_kernels():
             out = []
-            for _ in range(min(chunk, n - start)):
-                if x is not None: logits, hidden = model.next_step(x[:, 0], hidden)
+            for i in range(start, min(start + chunk, n)):
+                if i > 0: logits, hidden = model.next_step(x[:, 0], hidden) # read the character chosen last
                 x = pick(logits)
                 out.append(x)
-            chunk_ids = torch.cat(out, 1)
-        yield chunk_ids
-
-# %% ../nbs/05_generate.ipynb #c21f50c7
-def _stop_strings(stop)->tuple:
-    "`stop` (None, a str or a list of str) as a tuple of non-empty strings"
-    stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
-    if not all(isinstance(s, str) and s for s in stops):
-        raise CharRNNError(f"stop={stop!r} is not usable: give a non-empty string or a list of them.")
-    return stops
-
-# %% ../nbs/05_generate.ipynb #5f29c6c8
-class StopText:
-    "Releases one sample's text as it is produced, holding back a possible start of a stop string; ends before the first stop string"
-    def __init__(self, stop=None): # A stop string, a list of them, or None
-        self.stops, self.held, self.done = _stop_strings(stop), '', False
-
-    def _partial(self, text):
-        "Length of the longest tail of `text` that begins a stop string"
-        longest = max(map(len, self.stops), default=1) - 1
-        return next((k for k in range(min(longest, len(text)), 0, -1) if any(s.startswith(text[-k:]) for s in self.stops)), 0)
-
-    def feed(self, s:str)->str:
-        "The text that can be released now that `s` was produced"
-        if self.done: return ''
-        text = self.held + s
-        ends = [(i + len(s), i) for s in self.stops if (i := text.find(s)) >= 0]
-        if ends: # cut at the stop string completed first, as character-by-character streaming would
-            self.done, self.held = True, ''
-            return text[:min(ends)[1]]
-        keep = self._partial(text)
-        self.held = text[len(text) - keep:]
-        return text[:len(text) - keep]
-
-    def flush(self)->str:
-        "The held-back text, at the end of generation"
-        held, self.held = self.held, ''
-        return held
+            chunk_ids = torch.cat(out, 1).cpu()
+        yield [st.feed(vocab.decode(row)) for st, row in zip(stops, chunk_ids)]
+        if all(st.done for st in stops): return
+    yield [st.flush() for st in stops]
 
 # %% ../nbs/05_generate.ipynb #61d2f6fc
 def _generator(device, seed):
@@ -190,25 +197,11 @@ def _generator(device, seed):
     else: g.manual_seed(seed)
     return g
 
-def _texts(model, vocab, prime, n, temperature, top_k, top_p, stop, n_samples, seed, drop_unknown, chunk):
-    "The prime as returned, and an iterator of lists, one text per sample, released chunk by chunk"
-    _check_vocab(model, vocab); _check_sampling(temperature, top_k, top_p); check_whole('n', n)
-    stops = [StopText(stop) for _ in range(n_samples)]
-    ids, prime = prime_ids(vocab, prime, drop_unknown)
-    logits, hidden = start_state(model, ids, n_samples)
-    pick = partial(sample_next, temperature=temperature, top_k=top_k, top_p=top_p, generator=_generator(logits.device, seed))
-    def pieces():
-        for chunk_ids in sample_ids(model, logits, hidden, n, pick, chunk):
-            yield [st.feed(vocab.decode(row)) for st, row in zip(stops, chunk_ids.cpu())]
-            if all(st.done for st in stops): return
-        yield [st.flush() for st in stops]
-    return prime, pieces()
-
 # %% ../nbs/05_generate.ipynb #f048f18e
 def stream(model:CharRNN, # The model
            vocab:CharVocab, # Its vocabulary
            prime:str='', # Text to start from, fed once (any length; '' starts from `start_char(vocab)`)
-           n:int=500, # Most characters to produce (per sample)
+           n:int=500, # Most characters to add (per sample)
            temperature:float=1., # 0: always the most likely character; <1 safer, >1 more surprising
            top_k:int|None=None, # Sample only among the k most likely characters
            top_p:float|None=None, # Sample only within the nucleus of probability top_p
@@ -216,36 +209,47 @@ def stream(model:CharRNN, # The model
            n_samples:int=1, # Samples produced at once, in one batch
            seed:int|None=None, # Seed of a random generator of its own: the same seed gives the same text
            drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning) instead of raising
+           echo:bool=False, # Yield the prime first, as the text shows it (as `generate` returns it)
+           chunk:int=1, # Characters produced between yields: 1 shows each as it comes, more is faster
           ): # Yields str pieces (usually one character); with n_samples > 1, tuples of one piece per sample
-    "Yield the continuation of `prime` as it is produced (without the prime)"
-    _, pieces = _texts(model, vocab, prime, n, temperature, top_k, top_p, stop, n_samples, seed, drop_unknown, chunk=1)
+    "Yield the continuation of `prime` as it is produced"
+    _check_vocab(model, vocab); _check_sampling(temperature, top_k, top_p)
+    check_whole('n', n); check_whole('n_samples', n_samples); check_whole('chunk', chunk)
+    stops = [StopText(stop) for _ in range(n_samples)]
+    ids, prime = prime_ids(vocab, prime, drop_unknown)
+    pick = partial(sample_next, temperature=temperature, top_k=top_k, top_p=top_p,
+                   generator=_generator(model.decoder.weight.device, seed))
+    pieces = itertools.chain([[prime] * n_samples] if echo else [], _sample(model, vocab, ids, n, pick, stops, chunk))
     return (p[0] for p in pieces if p[0]) if n_samples == 1 else (tuple(p) for p in pieces if any(p))
 
 # %% ../nbs/05_generate.ipynb #6f108787
+def _beam_options(n_samples=1, temperature=1., top_k=None, top_p=None, seed=None, **kwargs)->dict:
+    "The options of `stream` that beam search takes (`stop`, `drop_unknown`), refusing those it cannot honour"
+    check_whole('n_samples', n_samples)
+    if n_samples > 1:
+        raise CharRNNError(f"Beam search returns one text, the most likely, but n_samples={n_samples}: "
+                           "use n_samples=1 with beam > 1.")
+    if (temperature, top_k, top_p) != (1., None, None):
+        raise CharRNNError("Beam search is deterministic, so temperature, top_k and top_p do not apply: "
+                           "leave them at their defaults with beam > 1.")
+    return kwargs # a seed changes nothing: beam search draws no random numbers
+
+@delegates(stream, but=['echo', 'chunk'])
 def generate(model:CharRNN, # The model
              vocab:CharVocab, # Its vocabulary
              prime:str='', # Text to start from, fed once (any length; '' starts from `start_char(vocab)`)
              n:int=500, # Most characters to add (per sample)
-             temperature:float=1., # 0: always the most likely character; <1 safer, >1 more surprising
-             top_k:int|None=None, # Sample only among the k most likely characters
-             top_p:float|None=None, # Sample only within the nucleus of probability top_p
+             *,
              beam:int=1, # Beam width; > 1 runs `beam_search` (deterministic; no temperature, top_k, top_p)
              length_norm:float=1., # Beam search only: rank hypotheses by log-probability / length**length_norm
-             stop:str|list|None=None, # End a sample at the first of these strings, which is left out
-             n_samples:int=1, # Samples produced at once, in one batch
-             seed:int|None=None, # Seed of a random generator of its own: the same seed gives the same text
-             drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning) instead of raising
-            )->str|list: # prime + continuation; a list of them if n_samples > 1
+             **kwargs)->str|list: # prime + continuation; a list of them if n_samples > 1
     "Continue `prime` with `model`, one step per new character"
-    check_whole('beam', beam); check_whole('n_samples', n_samples)
+    check_whole('beam', beam)
     if beam > 1:
-        if n_samples > 1: raise CharRNNError(f"Beam search returns one text, the most likely, but n_samples={n_samples}: use n_samples=1 with beam > 1.")
-        if (temperature, top_k, top_p) != (1., None, None):
-            raise CharRNNError("Beam search is deterministic, so temperature, top_k and top_p do not apply: leave them at their defaults with beam > 1.")
-        return beam_search(model, vocab, prime, n, beam, length_norm, stop, drop_unknown)
-    prime, pieces = _texts(model, vocab, prime, n, temperature, top_k, top_p, stop, n_samples, seed, drop_unknown, chunk=64)
-    texts = [prime + ''.join(s) for s in zip(*pieces)]
-    return texts[0] if n_samples == 1 else texts
+        options = _beam_options(**kwargs)
+        return beam_search(model, vocab, prime, n, beam, length_norm, **options)
+    pieces = stream(model, vocab, prime, n, echo=True, chunk=64, **kwargs)
+    return ''.join(pieces) if kwargs.get('n_samples', 1) == 1 else [''.join(s) for s in zip(*pieces)]
 
 # %% ../nbs/05_generate.ipynb #f66ee249
 def beam_search(model:CharRNN, # The model
@@ -255,7 +259,7 @@ def beam_search(model:CharRNN, # The model
                 beam:int=4, # Hypotheses kept at each step
                 length_norm:float=1., # Rank finished texts by log-probability / length**length_norm
                 stop:str|list|None=None, # A hypothesis ends at the first of these strings, which is left out
-                drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning) instead of raising
+                drop_unknown:bool=False, # Drop prime characters not in the vocabulary (with a warning), not raise
                )->str: # prime + the most likely continuation found
     "The continuation of `prime` that beam search finds most likely"
     _check_vocab(model, vocab); check_whole('n', n); check_whole('beam', beam)

@@ -1,4 +1,4 @@
-"""`learn.generate`, `learn.stream` and `learn.predict`: generation with the learner's model and vocabulary; `SampleCallback` prints samples while training.
+"""`learn.generate`, `learn.stream` and `learn.predict` on the learner's model; `SampleCallback` samples in training.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/learn_generate.html.md"""
 
@@ -30,7 +30,7 @@ def generate(self:CharLearner, prime:str='', n:int=500, **kwargs):
 @patch
 @delegates(stream, but=['model', 'vocab'])
 def stream(self:CharLearner, prime:str='', n:int=500, **kwargs):
-    "Yield the continuation of `prime` as the learner's model produces it: `stream(self.model, self.dls.vocab, prime, n, ...)`"
+    "Yield what the learner's model adds to `prime`, as it comes: `stream(self.model, self.dls.vocab, prime, n, ...)`"
     return stream(self.model, self.dls.vocab, prime, n, **kwargs)
 
 # %% ../nbs/05b_learn_generate.ipynb #34eb95a6
@@ -68,4 +68,5 @@ class SampleCallback(Callback):
     def before_fit(self): self.run = _in_fit(self) and rank_distrib() == 0
     def after_epoch(self):
         if (self.epoch + 1) % self.every: return
-        print(f"——— sample after epoch {self.epoch + 1} ———\n{self.learn.generate(self.prime, self.n, **self.kwargs)}")
+        sample = self.learn.generate(self.prime, self.n, **self.kwargs)
+        print(f"——— sample after epoch {self.epoch + 1} ———\n{sample}")

@@ -1,4 +1,4 @@
-"""The context curve (a model's loss with its state reset every k characters), its memory length, and a long-range probe.
+"""The context curve (the loss with the state reset every k characters), its memory length, and a long-range probe.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/memory.html.md"""
 

@@ -1,4 +1,4 @@
-"""`charrnn-serve`: a local web page that writes with a trained model as you watch — each character streamed as it is sampled, coloured by a neuron, with the model's guesses under the pointer — and scores pasted text the same way.
+"""`charrnn-serve`: a local page where a trained model writes as you watch, coloured by a neuron; it scores text too.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/serve.html.md"""
 

@@ -1,4 +1,4 @@
-"""Karpathy-style pictures of a character model: text coloured by a neuron's activation, the model's guesses under each character, a search for the neurons that track a feature, the gradient vanishing back through time, and training curves.
+"""Karpathy-style pictures of a character model: text coloured by a neuron, the model's guesses, training curves.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr
-from fastcore.meta import delegates
 from .core import CharRNNError, atomic_write, check_whole, check_vocab_size
 from .vocab import CharVocab
 from .models import CharRNN
@@ -23,9 +22,7 @@ from .models import CharRNN
 # %% auto #0
 __all__ = ['model_and_vocab', 'encode_marked', 'lstm_cells', 'TextTrace', 'trace_text', 'value_color', 'char_span', 'VizHTML',
            'activation_row', 'show_activations', 'page_spans', 'prediction_column', 'next_char_losses',
-           'predictions_html', 'show_predictions', 'position_in_line', 'feature_values', 'correlations', 'rank_neurons',
-           'find_neurons', 'viz_page', 'write_viz_page', 'gradient_norms', 'gradient_decay', 'save_figure',
-           'plot_gradient_flow', 'gradient_flow', 'plot_training_curves']
+           'predictions_html', 'show_predictions', 'save_figure', 'plot_training_curves']
 
 # %% ../nbs/06_viz.ipynb #9320b7f5
 def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or a bundle (`.model`, `.vocab`)
@@ -35,9 +32,11 @@ def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or 
     if vocab is None: vocab = getattr(model, 'vocab', None) or getattr(getattr(model, 'dls', None), 'vocab', None)
     model = getattr(model, 'model', model)
     if not isinstance(model, CharRNN):
-        raise CharRNNError(f"Expected a CharRNN, a learner or a bundle, not {type(model).__name__}: pass the model with vocab=, a learner, or load_bundle(path).")
+        raise CharRNNError(f"Expected a CharRNN, a learner or a bundle, not {type(model).__name__}: "
+                           "pass the model with vocab=, a learner, or load_bundle(path).")
     if not isinstance(vocab, CharVocab):
-        raise CharRNNError("The model's vocabulary is missing: pass vocab=, the CharVocab the model was trained with (a learner or bundle brings its own).")
+        raise CharRNNError("The model's vocabulary is missing: pass vocab=, the CharVocab the model was trained with "
+                           "(a learner or bundle brings its own).")
     check_vocab_size(model, vocab)
     return model, vocab
 
@@ -61,7 +60,8 @@ def lstm_cells(model:CharRNN, # An LSTM `CharRNN` in eval mode
     for layer, inp, hs in zip(model.layers, [model.encoder(x)] + raw_outputs[:-1], raw_outputs):
         r = layer.rnn
         h_prev = torch.cat([torch.zeros_like(hs[:, :1]), hs[:, :-1]], 1)
-        i, f, g, _ = (inp @ r.weight_ih_l0.T + r.bias_ih_l0 + h_prev @ r.weight_hh_l0.T + r.bias_hh_l0).chunk(4, -1) # torch's order: i, f, g, o
+        gates = inp @ r.weight_ih_l0.T + r.bias_ih_l0 + h_prev @ r.weight_hh_l0.T + r.bias_hh_l0
+        i, f, g, _ = gates.chunk(4, -1) # torch's order: i, f, g, o
         i, f, g = i.sigmoid(), f.sigmoid(), g.tanh()
         c, cs = torch.zeros_like(hs[:, 0]), []
         for t in range(hs.shape[1]):
@@ -72,20 +72,24 @@ def lstm_cells(model:CharRNN, # An LSTM `CharRNN` in eval mode
 
 # %% ../nbs/06_viz.ipynb #d284a38e
 class TextTrace:
-    "What one pass of a model over a text leaves: per-layer states (n_chars, n_hidden) and next-character log-probabilities"
-    def __init__(self, text:str, vocab:CharVocab, ids:np.ndarray, known:np.ndarray, states:list, log_probs:np.ndarray, state:str):
+    "What one pass of a model over a text leaves: each layer's states (n_chars, n_hidden), next-character log-probs"
+    def __init__(self, text:str, vocab:CharVocab, ids:np.ndarray, known:np.ndarray, states:list,
+                 log_probs:np.ndarray, state:str):
         store_attr()
 
     @property
     def n_layers(self): return len(self.states)
     @property
     def n_hidden(self): return self.states[0].shape[1]
-    def __repr__(self): return f"TextTrace({len(self.text)} chars, {self.n_layers}×{self.n_hidden} {self.state} states)"
+    def __repr__(self):
+        return f"TextTrace({len(self.text)} chars, {self.n_layers}×{self.n_hidden} {self.state} states)"
 
 # %% ../nbs/06_viz.ipynb #5ece4974
 def _check_text(text):
     "Raise unless `text` is a non-empty str"
-    if not isinstance(text, str): raise CharRNNError(f"The text must be a str, not {type(text).__name__}: read the file first, e.g. Path(f).read_text().")
+    if not isinstance(text, str):
+        raise CharRNNError(f"The text must be a str, not {type(text).__name__}: "
+                           "read the file first, e.g. Path(f).read_text().")
     if not text: raise CharRNNError("The text is empty: give at least one character.")
 
 def trace_text(model, # A `CharRNN`, learner or bundle (see `model_and_vocab`)
@@ -96,9 +100,12 @@ def trace_text(model, # A `CharRNN`, learner or bundle (see `model_and_vocab`)
     "Run the model over `text` once, in eval mode, and keep every layer's state after each character"
     model, vocab = model_and_vocab(model, vocab)
     _check_text(text)
-    if state not in ('h', 'c'): raise CharRNNError(f"state={state!r} is not an option: use state='h' (layer outputs) or state='c' (LSTM cell states).")
+    if state not in ('h', 'c'):
+        raise CharRNNError(f"state={state!r} is not an option: use state='h' (layer outputs) or state='c' (LSTM cell "
+                           "states).")
     if state == 'c' and model.cell != 'lstm':
-        raise CharRNNError(f"state='c' needs an LSTM, whose cell states it shows; this model's cell is {model.cell!r}: use state='h'.")
+        raise CharRNNError(f"state='c' needs an LSTM, whose cell states it shows; this model's cell is {model.cell!r}: "
+                           "use state='h'.")
     ids, known = encode_marked(vocab, text)
     training = model.training
     model.eval()
@@ -132,7 +139,8 @@ def char_span(c:str, # One character
               vmax:float=1., # The value shown at full colour
              )->str:
     "`c` as an HTML span coloured by `v`, the value in `data-v`; an unknown character marked instead"
-    if v is None: return f'<span class="unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{escape(c)}</span>'
+    if v is None:
+        return f'<span class="unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{escape(c)}</span>'
     return f'<span style="background:{value_color(v, vmax)}" data-v="{v:.9g}" title="{v:+.3f}">{escape(c)}</span>'
 
 # %% ../nbs/06_viz.ipynb #60efb34c
@@ -144,7 +152,8 @@ _CSS = """
 .charrnn-viz .bar {display: inline-block; width: 8em; height: 0.9em; vertical-align: middle;
                    background: linear-gradient(to right, #4393c3, #fff, #d6604d)}
 .charrnn-viz .preds {display: flex; flex-wrap: wrap; gap: 0.6em 0; font: 12px/1.5 monospace}
-.charrnn-viz .col {display: flex; flex-direction: column; min-width: 1.6em; text-align: center; border-right: 1px solid #f0f0f0}
+.charrnn-viz .col {display: flex; flex-direction: column; min-width: 1.6em; text-align: center;
+                   border-right: 1px solid #f0f0f0}
 .charrnn-viz .ch {font-size: 15px; font-weight: bold; border-bottom: 1px solid #999}
 .charrnn-viz .hit {outline: 1px solid #222; outline-offset: -1px}
 .charrnn-viz .loss {margin-top: 1px}
@@ -173,7 +182,9 @@ class VizHTML:
 def _check_index(name:str, i, n:int, what:str, negative:bool=False):
     "`i` as an index into `n` things, or a `CharRNNError` that says the valid range"
     ok = isinstance(i, (int, np.integer)) and not isinstance(i, bool) and (-n if negative else 0) <= i < n
-    if not ok: raise CharRNNError(f"{name}={i!r} is out of range: {what}, use {name} from 0 to {n-1}{' (or negative, from the end)' if negative else ''}.")
+    if not ok:
+        raise CharRNNError(f"{name}={i!r} is out of range: {what}, use {name} from 0 to "
+                           f"{n-1}{' (or negative, from the end)' if negative else ''}.")
     return int(i) % n
 
 def _check_layer(trace:TextTrace, layer)->int:
@@ -182,13 +193,14 @@ def _check_layer(trace:TextTrace, layer)->int:
     return _check_index('layer', layer, n, f"the model has {n} layer{'s'[:n>1]}", negative=True)
 
 def _units(trace:TextTrace, layer, neuron)->list:
-    "The (layer, neuron) pairs asked for, checked: `layer` and `neuron` are numbers or lists; one layer serves all neurons"
+    "The (layer, neuron) pairs asked for, checked: `layer`, `neuron` are numbers or lists; one layer serves all neurons"
     layers, neurons = np.atleast_1d(layer).tolist(), np.atleast_1d(neuron).tolist()
     if len(layers) == 1: layers *= len(neurons)
     if len(layers) != len(neurons) or not neurons:
-        raise CharRNNError(f"Got {len(layers)} layers for {len(neurons)} neurons: give one layer for all of them, or one per neuron.")
-    return [(_check_layer(trace, l), _check_index('neuron', n, trace.n_hidden, f"each layer has {trace.n_hidden} units"))
-            for l, n in zip(layers, neurons)]
+        raise CharRNNError(f"Got {len(layers)} layers for {len(neurons)} neurons: "
+                           "give one layer for all of them, or one per neuron.")
+    units = f"each layer has {trace.n_hidden} units"
+    return [(_check_layer(trace, l), _check_index('neuron', n, trace.n_hidden, units)) for l, n in zip(layers, neurons)]
 
 # %% ../nbs/06_viz.ipynb #3dcdbf8a
 def _legend(vmax:float)->str:
@@ -218,10 +230,12 @@ def show_activations(model, # A `CharRNN`, learner or bundle
                     )->VizHTML:
     "The text with each character's background coloured by one hidden unit's activation after reading it"
     trace = trace_text(model, text, vocab, state)
-    return VizHTML(''.join(activation_row(trace, l, n, vmax) for l, n in _units(trace, layer, neuron)), title='Activations')
+    rows = ''.join(activation_row(trace, l, n, vmax) for l, n in _units(trace, layer, neuron))
+    return VizHTML(rows, title='Activations')
 
 # %% ../nbs/06_viz.ipynb #a93954ce
-_span_re = re.compile(r'<span (?:class="unk"|style="background:(#[0-9a-f]{6})" data-v="([^"]+)")[^>]*>(.*?)</span>', re.S)
+_span_re = re.compile(r'<span (?:class="unk"|style="background:(#[0-9a-f]{6})" data-v="([^"]+)")[^>]*>(.*?)</span>',
+                      re.S)
 
 def page_spans(html_text:str)->list:
     "The character spans of a page: `(colour, value, char)`, colour and value None for an unknown character"
@@ -240,11 +254,13 @@ def prediction_column(c:str, # The character
                       loss_max:float, # The loss shown at full colour
                      )->str:
     "One character's column: the character, the model's guesses for the next one, and the loss on it"
-    head = f'<div class="ch">{_shown(c)}</div>' if known else f'<div class="ch unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{_shown(c)}</div>'
+    unknown = f'<div class="ch unk" title="{escape(repr(c))} is not in the model\'s vocabulary">{_shown(c)}</div>'
+    head = f'<div class="ch">{_shown(c)}</div>' if known else unknown
     cells = ''.join(f'<div class="g{" hit" if g == nxt else ""}" style="background:{_mix(p, _BLUE)}" data-p="{p:.9g}" '
                     f'title="{escape(repr(g))} {p:.1%}">{_shown(g)}</div>' for g, p in guesses)
     tail = ('<div class="loss">&nbsp;</div>' if loss is None else
-            f'<div class="loss" style="background:{_mix(min(loss / loss_max, 1.), _RED)}" data-loss="{loss:.9g}" title="−ln p = {loss:.3f} nats">&nbsp;</div>')
+            f'<div class="loss" style="background:{_mix(min(loss / loss_max, 1.), _RED)}" data-loss="{loss:.9g}" '
+            f'title="−ln p = {loss:.3f} nats">&nbsp;</div>')
     return f'<div class="col">{head}{cells}{tail}</div>' + ('<div class="br"></div>' if c == '\n' else '')
 
 # %% ../nbs/06_viz.ipynb #067941b8
@@ -263,14 +279,16 @@ def predictions_html(trace:TextTrace, # From `trace_text`
     check_whole('k', k, maximum=len(itos))
     top_lp, top_i = torch.from_numpy(trace.log_probs).topk(k, -1)
     losses, nexts = next_char_losses(trace), list(trace.text[1:]) + [None]
-    cols = ''.join(prediction_column(c, known, [(itos[i], p) for i, p in zip(ii, pp)], nxt, None if math.isnan(loss) else loss, math.log(len(itos)))
-                   for c, known, ii, pp, nxt, loss in zip(trace.text, trace.known, top_i.tolist(), top_lp.exp().tolist(), nexts, losses.tolist()))
+    rows = zip(trace.text, trace.known, top_i.tolist(), top_lp.exp().tolist(), nexts, losses.tolist())
+    cols = ''.join(prediction_column(c, known, [(itos[i], p) for i, p in zip(ii, pp)], nxt,
+                                     None if math.isnan(loss) else loss, math.log(len(itos)))
+                   for c, known, ii, pp, nxt, loss in rows)
     scored = losses[~np.isnan(losses)]
-    summary = (f'mean loss {scored.mean():.3f} nats per character ({scored.mean()/math.log(2):.3f} bits) over {len(scored):,} predictions'
-               if len(scored) else 'no next character to score')
-    return (f'<div class="label">Under each character: the model\'s top {k} guesses for the next one, shaded by probability '
-            f'(the actual next character outlined), then the loss on the actual next character, −ln p, shaded from 0 to ln {len(itos)} '
-            f'(a uniform guess; hover for the value); {summary}.</div>'
+    summary = (f'mean loss {scored.mean():.3f} nats per character ({scored.mean()/math.log(2):.3f} bits) '
+               f'over {len(scored):,} predictions' if len(scored) else 'no next character to score')
+    return (f'<div class="label">Under each character: the model\'s top {k} guesses for the next one, '
+            'shaded by probability (the actual next character outlined), then the loss on the actual next character, '
+            f'−ln p, shaded from 0 to ln {len(itos)} (a uniform guess; hover for the value); {summary}.</div>'
             f'<div class="preds">{cols}</div>')
 
 # %% ../nbs/06_viz.ipynb #1572d931
@@ -282,167 +300,6 @@ def show_predictions(model, # A `CharRNN`, learner or bundle
     "Under each character, the model's top-k guesses for the next character and its loss on the actual one"
     return VizHTML(predictions_html(trace_text(model, text, vocab), k), title='Predictions')
 
-# %% ../nbs/06_viz.ipynb #e951de98
-def position_in_line(text:str)->np.ndarray:
-    "Each character's column in its line, from 0 (a newline is the last column of the line it ends)"
-    idx = np.arange(len(text))
-    newline = np.frombuffer(text.encode('utf-32-le', 'surrogatepass'), np.uint32) == ord('\n')
-    last_nl = np.maximum.accumulate(np.where(newline, idx, -1)) # the latest newline at or before each character
-    return idx - np.concatenate([[-1], last_nl])[:-1] - 1
-
-def feature_values(text:str, # The text
-                   feature, # A regular expression (1 inside its matches, 0 outside), or a function of the text
-                  )->np.ndarray: # One number per character
-    "`feature` evaluated on `text`, one number per character"
-    if isinstance(feature, (str, re.Pattern)):
-        try: pattern = re.compile(feature)
-        except re.error as e: raise CharRNNError(f"The feature {feature!r} is not a valid regular expression ({e}): fix the pattern.") from None
-        f = np.zeros(len(text))
-        for m in pattern.finditer(text): f[m.start():m.end()] = 1
-        return f
-    if not callable(feature):
-        raise CharRNNError(f"feature must be a regular expression or a function of the text, not {type(feature).__name__}: e.g. r'\"[^\"]*\"' or position_in_line.")
-    f = np.asarray(feature(text), float)
-    if f.shape != (len(text),): raise CharRNNError(f"The feature function gave shape {f.shape} for {len(text)} characters: return one number per character.")
-    return f
-
-# %% ../nbs/06_viz.ipynb #59244b4e
-def correlations(acts:np.ndarray, # Activations, (n_chars, n_units)
-                 f:np.ndarray, # A feature, (n_chars,)
-                )->np.ndarray: # (n_units,)
-    "The Pearson correlation of each unit's activation with `f`; 0 for a unit that never changes"
-    a, g = acts - acts.mean(0), f - f.mean()
-    den = np.sqrt((a**2).sum(0) * (g**2).sum())
-    return np.divide(a.T @ g, den, out=np.zeros(a.shape[1]), where=den > 0)
-
-# %% ../nbs/06_viz.ipynb #1c0641db
-def rank_neurons(trace:TextTrace, # From `trace_text`
-                 feature, # A regular expression or a function of the text (see `feature_values`)
-                 layer:int|None=None, # Search this layer only; None: every layer
-                 top:int=10, # Rows to return
-                )->pd.DataFrame: # layer, neuron, r (signed correlation), score (|r|): best first
-    "The units of `trace` that track `feature` best"
-    check_whole('top', top)
-    f = feature_values(trace.text, feature)[trace.known]
-    if len(f) < 2 or f.min() == f.max():
-        raise CharRNNError("The feature does not vary over the text's known characters (does the pattern match nowhere, or everywhere?): give a text where it does.")
-    layers = range(trace.n_layers) if layer is None else [_check_layer(trace, layer)]
-    df = pd.concat([pd.DataFrame({'layer': l, 'neuron': np.arange(trace.n_hidden), 'r': correlations(trace.states[l][trace.known].astype(float), f)})
-                    for l in layers], ignore_index=True)
-    df['score'] = df.r.abs()
-    return df.sort_values('score', ascending=False, kind='stable').head(top).reset_index(drop=True)
-
-# %% ../nbs/06_viz.ipynb #5d1fecb3
-def find_neurons(model, # A `CharRNN`, learner or bundle
-                 text:str, # A text where the feature varies
-                 feature, # A regular expression (1 inside matches) or a function of the text, e.g. `position_in_line`
-                 layer:int|None=None, # Search this layer only; None: every layer
-                 top:int=10, # Rows to return
-                 vocab:CharVocab|None=None, # The model's vocabulary (a learner or bundle brings its own)
-                 state:str='h', # 'h': layer outputs h_t; 'c': LSTM cell states c_t
-                )->pd.DataFrame: # layer, neuron, r (signed correlation), score (|r|): best first
-    "Rank the hidden units by how well their activation tracks `feature` of the text"
-    return rank_neurons(trace_text(model, text, vocab, state), feature, layer, top)
-
-# %% ../nbs/06_viz.ipynb #3d1610b2
-def _top_units(trace:TextTrace, layer:int|None, n:int, feature)->tuple: # (units, how they were chosen)
-    "The `n` units to show when none are named: those tracking `feature` best (in `layer`, or any), else the most variable ones in `layer` (or the last)"
-    if feature is not None:
-        df = rank_neurons(trace, feature, layer, n)
-        name = f"the pattern {getattr(feature, 'pattern', feature)}" if isinstance(feature, (str, re.Pattern)) else getattr(feature, '__name__', 'the feature')
-        return list(zip(df.layer.tolist(), df.neuron.tolist())), f'the {len(df)} units that track {name} best'
-    l = _check_layer(trace, -1 if layer is None else layer)
-    acts = trace.states[l][trace.known] if trace.known.any() else trace.states[l]
-    return [(l, int(i)) for i in np.argsort(-acts.std(0), kind='stable')[:n]], f'the {min(n, trace.n_hidden)} units of layer {l} that vary most over this text'
-
-def viz_page(model, # A `CharRNN`, learner or bundle
-             text:str, # The text to show
-             vocab:CharVocab|None=None, # The model's vocabulary (a learner or bundle brings its own)
-             layer=None, # The layer to show, or one per neuron; None: the last (any layer, when searching for `feature`)
-             neuron=None, # Units to show; None: chosen by `feature`, else the most variable in `layer`
-             feature=None, # With `neuron=None`: show the units that track this best (see `find_neurons`)
-             n_neurons:int=4, # With `neuron=None`: how many units to show
-             k:int|None=5, # Guesses per character in the predictions; None leaves the predictions out
-             state:str='h', # 'h': layer outputs h_t; 'c': LSTM cell states c_t
-             title:str='charrnn_fastai', # The page's title
-            )->VizHTML:
-    "Activations and predictions of `model` on `text` as one page, from one pass over the text"
-    trace = trace_text(model, text, vocab, state)
-    if neuron is not None: units, how = _units(trace, -1 if layer is None else layer, neuron), 'the units asked for'
-    else:
-        check_whole('n_neurons', n_neurons)
-        units, how = _top_units(trace, layer, n_neurons, feature)
-    body = f'<h2>Activations</h2><div class="label">Showing {escape(how)}.</div>' + ''.join(activation_row(trace, l, n) for l, n in units)
-    if k is not None: body += f'<h2>Predictions</h2>{predictions_html(trace, k)}'
-    return VizHTML(body, title)
-
-# %% ../nbs/06_viz.ipynb #01d23277
-@delegates(viz_page)
-def write_viz_page(model, # A `CharRNN`, learner or bundle
-                   text:str, # The text to show
-                   path, # The HTML file to write
-                   **kwargs)->Path:
-    "Write the activations and predictions page of `model` on `text` to `path`: one self-contained HTML file, written atomically"
-    return viz_page(model, text, **kwargs).save(path)
-
-# %% ../nbs/06_viz.ipynb #59457111
-def _state_grad_norms(model:CharRNN, # In eval mode
-                      xy:torch.Tensor, # Windows of seq_len+1 ids, (n, seq_len+1): inputs, then the target of the last step
-                     )->torch.Tensor: # (n, seq_len): column d is ‖∂E_T/∂h_{T-d}‖
-    "How much the loss at the last step of each window depends on the last layer's state d steps earlier"
-    x, y = xy[:, :-1], xy[:, -1]
-    hidden, states = None, []
-    for t in range(x.shape[1] - 1):
-        _, hidden = model.step(x[:, t:t+1], hidden)
-        states.append(hidden[-1][0] if model.cell == 'lstm' else hidden[-1]) # the state the next step reads
-    logits, _, raw, _ = model.step(x[:, -1:], hidden, return_layers=True)
-    states.append(raw[-1])                                                  # the last state, read by the decoder
-    grads = torch.autograd.grad(F.cross_entropy(logits[:, -1], y, reduction='sum'), states)
-    return torch.stack([g.flatten(1).norm(dim=1) for g in reversed(grads)], 1)
-
-# %% ../nbs/06_viz.ipynb #a3d2f4fb
-def gradient_norms(text:str, # The text the windows are taken from
-                   vocab:CharVocab|None=None, # The vocabulary; None: every character of `text`
-                   cells=('rnn', 'lstm', 'gru'), # Cells to build fresh models of (ignored when `models` is given)
-                   models:dict|None=None, # {name: model (or learner, bundle)}: trained models to measure instead
-                   seq_len:int=200, # Characters per window: the longest distance t − k measured is seq_len − 1
-                   n_seqs:int=4, # Windows, at random offsets, averaged over
-                   n_hidden:int=64, # Units of each fresh model (one layer)
-                   seed:int=0, # Seeds the windows and the fresh models (without touching the global RNG)
-                  )->pd.DataFrame: # cell, distance (t − k), norm (mean ‖∂E_t/∂h_k‖ over the windows)
-    "‖∂E_t/∂h_k‖ against the distance t − k for each model, on the same windows of `text`"
-    _check_text(text)
-    for name, n in dict(seq_len=seq_len, n_seqs=n_seqs, n_hidden=n_hidden).items():
-        check_whole(name, n)
-    if len(text) < seq_len + 1: raise CharRNNError(f"The text has {len(text)} characters, too few for seq_len={seq_len}: give at least seq_len+1 characters, or a smaller seq_len.")
-    if vocab is None: vocab = CharVocab.from_text(text)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if models is None: models = {c: CharRNN(len(vocab), n_hidden, n_layers=1, cell=c) for c in cells}
-    ids, _ = encode_marked(vocab, text)
-    starts = np.random.default_rng(seed).integers(0, len(ids) - seq_len, n_seqs)
-    xy = torch.from_numpy(np.stack([ids[s:s+seq_len+1] for s in starts]))
-    rows = []
-    for name, m in models.items():
-        m, _ = model_and_vocab(m, vocab)
-        training = m.training
-        m.eval()
-        try:
-            with torch.enable_grad(): norms = _state_grad_norms(m, xy.to(m.decoder.weight.device)).mean(0)
-        finally: m.train(training)
-        rows.append(pd.DataFrame({'cell': name, 'distance': np.arange(seq_len), 'norm': norms.float().cpu().numpy()}))
-    return pd.concat(rows, ignore_index=True)
-
-# %% ../nbs/06_viz.ipynb #1bcf038d
-def gradient_decay(norms:pd.DataFrame, # From `gradient_norms`
-                   start:float=0.25, # Fit from this fraction of the longest distance on
-                  )->pd.Series: # Per cell: characters for the gradient to shrink by a factor e (negative: it grows)
-    "How fast each model's gradient vanishes far back in time"
-    def efold(g):
-        g = g[(g.distance >= start * g.distance.max()) & (g['norm'] > 0)]
-        return -1 / np.polyfit(g.distance, np.log(g['norm']), 1)[0] if len(g) > 1 else np.nan
-    return pd.Series({cell: efold(g) for cell, g in norms.groupby('cell', sort=False)}, name='e-fold distance')
-
 # %% ../nbs/06_viz.ipynb #d6027091
 def save_figure(fig, # A matplotlib figure
                 path, # The file: .png, or any format matplotlib writes (.svg, .pdf)
@@ -453,27 +310,6 @@ def save_figure(fig, # A matplotlib figure
     fig.savefig(buf, format=fmt, dpi=120, bbox_inches='tight')
     atomic_write(path, buf.getvalue())
     return Path(path)
-
-# %% ../nbs/06_viz.ipynb #de884d6a
-def plot_gradient_flow(norms:pd.DataFrame, # From `gradient_norms`
-                       path=None, # Also save the figure here (PNG, SVG, PDF)
-                      ):
-    "The gradient norms against distance, one line per model on a log scale, with each one's e-fold distance"
-    decay = gradient_decay(norms)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for cell, g in norms[norms['norm'] > 0].groupby('cell', sort=False):
-        ax.semilogy(g.distance, g['norm'], label=f'{cell}: ÷e every {decay[cell]:.0f} chars')
-    ax.set(xlabel='distance t − k (characters)', ylabel=r'$\|\partial E_t / \partial h_k\|$', title='The gradient flowing back through time')
-    ax.legend()
-    if path is not None: save_figure(fig, path)
-    return fig
-
-@delegates(gradient_norms)
-def gradient_flow(text:str, # The text the windows are taken from
-                  path=None, # Also save the figure here (PNG, SVG, PDF)
-                  **kwargs):
-    "‖∂E_t/∂h_k‖ against t − k for a vanilla RNN, an LSTM and a GRU (or the `models` given) on `text`, as one figure"
-    return plot_gradient_flow(gradient_norms(text, **kwargs), path)
 
 # %% ../nbs/06_viz.ipynb #150ff58c
 def plot_training_curves(history, # A learner's `history` DataFrame, or the learner: one row per epoch

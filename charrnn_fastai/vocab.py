@@ -28,10 +28,15 @@ class CharVocab:
     "The characters of a corpus, one token each; the id of `itos[i]` is `i`"
     def __init__(self, itos): # The characters, in id order (`from_text` sorts them by code point)
         itos = list(itos)
-        if not itos: raise CharRNNError("A vocabulary needs at least one character: build it with CharVocab.from_text(text) from a non-empty text.")
+        if not itos:
+            raise CharRNNError("A vocabulary needs at least one character: "
+                               "build it with CharVocab.from_text(text) from a non-empty text.")
         bad = [c for c in itos if not (isinstance(c, str) and len(c) == 1)]
-        if bad: raise CharRNNError(f"A vocabulary holds single characters, but got {describe_chars(bad, 3)}: build it with CharVocab.from_text(text).")
-        if len(set(itos)) < len(itos): raise CharRNNError("The vocabulary lists some characters more than once: give each character once.")
+        if bad:
+            raise CharRNNError(f"A vocabulary holds single characters, but got {describe_chars(bad, 3)}: "
+                               "build it with CharVocab.from_text(text).")
+        if len(set(itos)) < len(itos):
+            raise CharRNNError("The vocabulary lists some characters more than once: give each character once.")
         self.itos = itos
         self._codes = np.array([ord(c) for c in itos], np.uint32)
         self._lut = np.full(int(self._codes.max()) + 2, -1, np.int32)  # last entry stays -1: "beyond the table"
@@ -52,8 +57,11 @@ class CharVocab:
 @patch(cls_method=True)
 def from_text(cls:CharVocab, text:str): # The whole corpus: every distinct character becomes a token
     "The vocabulary of every distinct character in `text`, sorted by code point"
-    if not isinstance(text, str): raise CharRNNError(f"CharVocab.from_text takes a str, not {type(text).__name__}: load or join the text first, e.g. with load_corpus.")
-    if not text: raise CharRNNError("Cannot build a vocabulary from empty text: give a text with at least one character.")
+    if not isinstance(text, str):
+        raise CharRNNError(f"CharVocab.from_text takes a str, not {type(text).__name__}: "
+                           "load or join the text first, e.g. with load_corpus.")
+    if not text:
+        raise CharRNNError("Cannot build a vocabulary from empty text: give a text with at least one character.")
     seen = np.zeros(0x110000, bool)
     for _, cps in code_point_chunks(text): seen[cps] = True
     return cls(map(chr, np.flatnonzero(seen).tolist()))
@@ -72,9 +80,11 @@ def encode(self:CharVocab, text:str, # The text to turn into ids
             replacement:str=' ', # With `unknown='replace'`: the vocabulary character used instead
            )->np.ndarray:
     "The ids of the characters of `text`, as a numpy array of `self.dtype`"
-    if unknown not in ('error', 'replace'): raise CharRNNError(f"unknown={unknown!r} is not an option: use unknown='error' or unknown='replace'.")
+    if unknown not in ('error', 'replace'):
+        raise CharRNNError(f"unknown={unknown!r} is not an option: use unknown='error' or unknown='replace'.")
     if unknown == 'replace' and replacement not in self.itos:
-        raise CharRNNError(f"The replacement {replacement!r} is not in the vocabulary: pass replacement= one of its characters, e.g. {self.itos[0]!r}.")
+        raise CharRNNError(f"The replacement {replacement!r} is not in the vocabulary: "
+                           f"pass replacement= one of its characters, e.g. {self.itos[0]!r}.")
     out = np.empty(len(text), self.dtype)
     for start, cps in code_point_chunks(text):
         ids = self._ids(cps)
@@ -82,8 +92,10 @@ def encode(self:CharVocab, text:str, # The text to turn into ids
         if missing.any():
             if unknown == 'error':
                 unk = self.unknown_chars(text)
-                raise CharRNNError(f"The text has {len(unk)} character{'s'[:len(unk)>1]} not in the vocabulary ({describe_chars(unk)}): "
-                                   f"pass unknown='replace' to encode them as a vocabulary character, or build the vocabulary from a text that has them.")
+                raise CharRNNError(f"The text has {len(unk)} character{'s'[:len(unk)>1]} not in the vocabulary "
+                                   f"({describe_chars(unk)}): "
+                                   "pass unknown='replace' to encode them as a vocabulary character, or build the "
+                                   "vocabulary from a text that has them.")
             ids[missing] = self.itos.index(replacement)
         out[start:start+len(ids)] = ids
     return out
@@ -92,8 +104,10 @@ def encode(self:CharVocab, text:str, # The text to turn into ids
 def _as_id_array(ids):
     "`ids` (numpy array, list, int or torch tensor on any device) as a 1-d numpy array"
     a = np.atleast_1d(np.asarray(ids.detach().cpu() if hasattr(ids, 'detach') else ids))
-    if a.ndim > 1: raise CharRNNError(f"decode takes a 1-d sequence of ids, not shape {tuple(a.shape)}: decode one row at a time.")
-    if a.size and not np.issubdtype(a.dtype, np.integer): raise CharRNNError(f"decode takes integer ids, not {a.dtype}: pass the ids, e.g. logits.argmax(-1).")
+    if a.ndim > 1:
+        raise CharRNNError(f"decode takes a 1-d sequence of ids, not shape {tuple(a.shape)}: decode one row at a time.")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise CharRNNError(f"decode takes integer ids, not {a.dtype}: pass the ids, e.g. logits.argmax(-1).")
     return a
 
 # %% ../nbs/00_vocab.ipynb #91a02c85
@@ -104,7 +118,8 @@ def decode(self:CharVocab, ids, # Character ids: numpy array, list or torch tens
     a = _as_id_array(ids)
     if not a.size: return ''
     if a.min() < 0 or a.max() >= len(self):
-        raise CharRNNError(f"The ids run from {a.min()} to {a.max()}, outside this vocabulary's 0..{len(self)-1}: decode with the vocabulary they were encoded with.")
+        raise CharRNNError(f"The ids run from {a.min()} to {a.max()}, outside this vocabulary's 0..{len(self)-1}: "
+                           "decode with the vocabulary they were encoded with.")
     return self._codes[a].tobytes().decode('utf-32-le', 'surrogatepass')
 
 # %% ../nbs/00_vocab.ipynb #1076a2a2
@@ -118,7 +133,9 @@ def to_json(self:CharVocab)->str:
 def from_json(cls:CharVocab, s:str): # A string made by `CharVocab.to_json`
     "The `CharVocab` that `s` describes"
     try: itos = json.loads(s)['itos']
-    except (ValueError, TypeError, KeyError): raise CharRNNError("This is not a CharVocab JSON (expected {\"itos\": [...]}): give the text written by CharVocab.to_json or save.") from None
+    except (ValueError, TypeError, KeyError):
+        raise CharRNNError("This is not a CharVocab JSON (expected {\"itos\": [...]}): "
+                           "give the text written by CharVocab.to_json or save.") from None
     return cls(itos)
 
 # %% ../nbs/00_vocab.ipynb #789630cc
@@ -133,5 +150,6 @@ def save(self:CharVocab, path): # File to write, e.g. `models/shakespeare/vocab.
 def load(cls:CharVocab, path): # A file written by `CharVocab.save`
     "The vocabulary saved at `path`"
     path = Path(path)
-    if not path.is_file(): raise CharRNNError(f"There is no vocabulary file at {path}: check the path, or save one with CharVocab.save.")
+    if not path.is_file():
+        raise CharRNNError(f"There is no vocabulary file at {path}: check the path, or save one with CharVocab.save.")
     return cls.from_json(path.read_text(encoding='utf-8'))
