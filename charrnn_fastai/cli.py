@@ -22,10 +22,10 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device', 'writable_folder',
-           'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
-           'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
-           'charrnn_corpora']
+__all__ = ['CHECKPOINT', 'MODEL_FLAGS', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device',
+           'writable_folder', 'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted',
+           'model_options', 'charrnn_train', 'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where',
+           'fetch_corpus', 'charrnn_corpora']
 
 # %% ../nbs/08_cli.ipynb #23e02ec5
 def idle_threads(load:float|None=None, # The 1-minute load average; None reads it from the system
@@ -124,15 +124,17 @@ def check_resumable(meta:dict, # The checkpoint's JSON part, from `read_checkpoi
                     learn, # The learner built from this command's options
                     ckpt:Path, # The checkpoint, for the message
                    ):
-    "Raise, naming what differs, unless the checkpoint was made for this text's vocabulary and this model"
-    ours, theirs = learn.dls.vocab.itos, meta.get('vocab') or []
-    if theirs != ours:
-        raise CharRNNError(f"The checkpoint {ckpt} was made for another text ({len(theirs)} distinct characters there, {len(ours)} here): "
-                           "resume with the same source as the interrupted run.")
-    cfg = learn.model.config
-    diffs = [f"{k} {meta['config'].get(k)!r} there, {v!r} here" for k, v in cfg.items() if meta['config'].get(k) != v]
-    if diffs: raise CharRNNError(f"The checkpoint {ckpt} was made for another model ({'; '.join(diffs)}): "
-                                 "resume with the same --arch, --layers, --hidden, --dropout and --input as the interrupted run.")
+    "Raise, naming what differs, unless the checkpoint was made for this text's vocabulary and this very model"
+    from charrnn_fastai.checkpoint import checkpoint_mismatch
+    vocab, diffs = checkpoint_mismatch(meta, learn, options=list(learn.model.config)) # dropouts too: the same run
+    if vocab:
+        raise CharRNNError(f"The checkpoint {ckpt} was made for another text ({vocab}): resume with the same source "
+                           "as the interrupted run.")
+    flag = {o: f'--{f}' for f, o in MODEL_FLAGS.items()}
+    if diffs:
+        diffs = '; '.join(f"{flag.get(k, k)} {there!r} there, {here!r} here" for k, (there, here) in diffs.items())
+        raise CharRNNError(f"The checkpoint {ckpt} was made for another model ({diffs}): resume with the same "
+                           f"{', '.join(flag.values())} as the interrupted run.")
 
 # %% ../nbs/08_cli.ipynb #af6e05da
 @contextmanager
@@ -179,19 +181,27 @@ def interrupted(learn, # The learner whose fit was interrupted
     if rank_distrib(): return KeyboardInterrupt("Interrupted.") # in several processes, the first writes the checkpoint
     learn.save_checkpoint(ckpt)
     n = learn.fit_call['args']['n_epoch'] if learn.fit_call else '?'
-    return KeyboardInterrupt(f"Interrupted after {learn.snapshot[1]['epochs_done']} of {n} epochs; the checkpoint is in {ckpt.parent}. To resume, {_resume_hint(f)}")
+    return KeyboardInterrupt(f"Interrupted after {learn.snapshot['epochs_done']} of {n} epochs; the checkpoint is in "
+                             f"{ckpt.parent}. To resume, {_resume_hint(f)}")
 
 # %% ../nbs/08_cli.ipynb #7ad5ea37
 def _out_folder(out:str|None, sources:list)->Path:
     "`--out`, or `models/<the first source's name>`"
     return Path(out) if out else Path('models')/Path(str(sources[0])).stem
 
-def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets):
+MODEL_FLAGS = dict(arch='cell', layers='n_layers', hidden='n_hidden', dropout='dropout', input='input') # flag: option
+
+def model_options(flags:dict, # charrnn-train's arguments, by name
+                 )->dict: # `CharRNN`'s options
+    "`CharRNN`'s options from the flags in `MODEL_FLAGS`, checked by the model's rules, each named by its flag"
+    options = {o: flags[f] for f, o in MODEL_FLAGS.items()}
+    CharRNN.check_options({o: f'--{f}' for f, o in MODEL_FLAGS.items()}, **options)
+    return options
+
+def _check_train_options(epochs, lr, bs, seq_len, precision, state_resets):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
-    check_choice('--arch', arch, CharRNN.cells); check_choice('--input', input, CharRNN.inputs)
-    for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
-        check_whole(flag, v)
-    check_prob('--dropout', dropout); check_prob('--state-resets', state_resets)
+    for flag, v in (('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)): check_whole(flag, v)
+    check_prob('--state-resets', state_resets)
     check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
     if lr == 'auto': return None
     try: rate = float(lr)
@@ -203,7 +213,7 @@ def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, s
 def _fit(learn, lr, epochs, ckpt:Path, resume:bool):
     "Resume the checkpoint, or find the learning rate if asked and fit one cycle"
     if resume:
-        from charrnn_fastai.learner import read_checkpoint
+        from charrnn_fastai.checkpoint import read_checkpoint
         meta = read_checkpoint(ckpt)
         check_resumable(meta, learn, ckpt)
         n = (meta.get('fit_call') or {}).get('args', {}).get('n_epoch')
@@ -242,8 +252,9 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
+    model = model_options(locals())
     sources = list(source) or ['shakespeare']
-    rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets)
+    rate = _check_train_options(epochs, lr, bs, seq_len, precision, state_resets)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
     check_whole('--sample-every', sample_every, minimum=0)
     if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
@@ -251,7 +262,9 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     ckpt = check_checkpoint(out, resume)
     from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
-    from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback, native_bf16
+    from charrnn_fastai.fastai_internals import native_bf16
+    from charrnn_fastai.learner import char_rnn_learner
+    from charrnn_fastai.checkpoint import CheckpointCallback
     from charrnn_fastai.learn_generate import SampleCallback
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
     set_seed(seed, reproducible=True)
@@ -262,8 +275,8 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
     cbs = [CheckpointCallback(ckpt)]
     if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
-    learn = char_rnn_learner(dls, arch, n_hidden=hidden, n_layers=layers, input=input, dropout=dropout, bf16=bf16,
-                             state_resets=state_resets, cbs=cbs, path=out, model_dir='.')
+    learn = char_rnn_learner(dls, model.pop('cell'), **model, bf16=bf16, state_resets=state_resets, cbs=cbs, path=out,
+                             model_dir='.')
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
           f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of {', '.join(map(str, sources))}; "

@@ -204,6 +204,7 @@ class CharRNN(nn.Module):
     "A character-level language model: one-hot or embedded characters, `n_layers` recurrent layers, a linear decoder"
     cells = ('elman', 'rnn', 'rnn_relu', 'lstm', 'gru')
     inputs = ('onehot', 'embedding')
+    regularisers = ('dropout', 'input_dropout', 'weight_dropout') # options that shape no weights
     def __init__(self,
                  vocab_sz:int, # Number of distinct characters
                  n_hidden:int=256, # Units per layer
@@ -217,19 +218,15 @@ class CharRNN(nn.Module):
                  tie_weights:bool=False, # Decoder shares the embedding's weights (needs emb_sz == n_hidden)
                 ):
         super().__init__()
-        check_whole('vocab_sz', vocab_sz); check_whole('n_hidden', n_hidden); check_whole('n_layers', n_layers)
-        check_choice('cell', cell, self.cells); check_choice('input', input, self.inputs)
-        for name, p in dict(dropout=dropout, input_dropout=input_dropout, weight_dropout=weight_dropout).items():
-            check_prob(name, p)
+        store_attr()
+        self.check_options(**self.config)
         if input == 'onehot' and emb_sz is not None:
             raise CharRNNError(f"emb_sz={emb_sz} is only used with input='embedding': leave emb_sz=None for one-hot input.")
-        if input == 'embedding' and emb_sz is not None: check_whole('emb_sz', emb_sz)
         if tie_weights and input == 'onehot':
             raise CharRNNError("tie_weights=True needs input='embedding': one-hot input has no weight matrix to share.")
         if tie_weights and emb_sz not in (None, n_hidden):
             raise CharRNNError(f"tie_weights=True needs emb_sz == n_hidden, got emb_sz={emb_sz} and n_hidden={n_hidden}: "
                                "leave emb_sz=None or make them equal.")
-        store_attr()
         n_in = vocab_sz if input == 'onehot' else emb_sz or n_hidden
         if input == 'onehot': self.encoder = OneHot(vocab_sz)
         else:
@@ -255,6 +252,20 @@ class CharRNN(nn.Module):
     def config(self)->dict:
         "The constructor's arguments: `CharRNN(**m.config)` builds the same architecture"
         return {k: getattr(self, k) for k in inspect.signature(CharRNN.__init__).parameters if k != 'self'}
+
+# %% ../nbs/03_models.ipynb #ff1d651a
+@patch(cls_method=True)
+def check_options(cls:CharRNN,
+                  names:dict|None=None, # How a message names each option, e.g. `{'n_hidden': '--hidden'}`; default: as is
+                  **options, # Any of the constructor's arguments
+                 ):
+    "Raise `CharRNNError` on the first of `options` out of range"
+    name = lambda k: (names or {}).get(k, k)
+    for k, v in options.items():
+        if k in ('vocab_sz', 'n_hidden', 'n_layers'): check_whole(name(k), v)
+        if k == 'emb_sz' and v is not None and options.get('input') != 'onehot': check_whole(name(k), v)
+        if k in ('cell', 'input'): check_choice(name(k), v, cls.cells if k == 'cell' else cls.inputs)
+        if k in cls.regularisers: check_prob(name(k), v)
 
 # %% ../nbs/03_models.ipynb #c7d257f8
 @patch

@@ -25,7 +25,7 @@ __all__ = ['model_and_vocab', 'encode_marked', 'lstm_cells', 'TextTrace', 'trace
            'activation_row', 'show_activations', 'page_spans', 'prediction_column', 'next_char_losses',
            'predictions_html', 'show_predictions', 'position_in_line', 'feature_values', 'correlations', 'rank_neurons',
            'find_neurons', 'viz_page', 'write_viz_page', 'gradient_norms', 'gradient_decay', 'save_figure',
-           'plot_gradient_flow', 'gradient_flow', 'plot_training_curves']
+           'plot_gradient_flow', 'gradient_flow']
 
 # %% ../nbs/06_viz.ipynb #9320b7f5
 def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or a bundle (`.model`, `.vocab`)
@@ -474,24 +474,3 @@ def gradient_flow(text:str, # The text the windows are taken from
                   **kwargs):
     "‖∂E_t/∂h_k‖ against t − k for a vanilla RNN, an LSTM and a GRU (or the `models` given) on `text`, as one figure"
     return plot_gradient_flow(gradient_norms(text, **kwargs), path)
-
-# %% ../nbs/06_viz.ipynb #150ff58c
-def plot_training_curves(history, # A learner's `history` DataFrame, or the learner: one row per epoch
-                         path=None, # Also save the figure here (PNG, SVG, PDF)
-                         x:str='chars', # The column of characters seen so far (a learner's history calls it `chars`)
-                        ):
-    "Validation (and training) loss against characters seen, in nats and bits per character"
-    history = getattr(history, 'history', history)
-    if not isinstance(history, pd.DataFrame): raise CharRNNError(f"plot_training_curves takes a learner or its history DataFrame, not {type(history).__name__}.")
-    missing = [c for c in (x, 'valid_loss') if c not in history]
-    if missing: raise CharRNNError(f"The history lacks the column{'s'[:len(missing)>1]} {', '.join(map(repr, missing))}: pass learn.history, "
-                                   f"or a DataFrame with {x!r} and 'valid_loss' (nats per character).")
-    if history.empty: raise CharRNNError("The history is empty: train for at least one epoch first.")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if 'train_loss' in history: ax.plot(history[x], history.train_loss, 'o-', label='training loss')
-    ax.plot(history[x], history.valid_loss, 'o-', label='validation loss')
-    ax.set(xlabel='characters seen', ylabel='loss (nats per character)', title='Training curves')
-    ax.secondary_yaxis('right', functions=(lambda n: n / math.log(2), lambda b: b * math.log(2))).set_ylabel('bits per character')
-    ax.legend()
-    if path is not None: save_figure(fig, path)
-    return fig
