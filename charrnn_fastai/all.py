@@ -4,7 +4,9 @@ from .vocab import *
 from .corpora import *
 from .data import *
 from .models import *
+from .fastai_internals import *
 from .learner import *
+from .checkpoint import *
 from .generate import *
 from .learn_generate import *
 from .viz import *
