@@ -6,14 +6,14 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import argparse, functools, math, os, shlex, sys, tempfile, time, warnings
+import math, shlex, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 import torch
-from contextvars import ContextVar
-from fastcore.script import call_parse, set_ctx
 from .core import CharRNNError, atomic_write, describe_chars
+from .console import command, short_flag, _in_cli, _prog
+from .console import cli_errors, error_line # for `08b_serve`, which imports them from here
 from .core import check_option, check_whole, check_prob, check_choice
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
@@ -22,69 +22,9 @@ from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure, write_viz_page
 
 # %% auto #0
-__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device',
-           'writable_folder', 'model_options', 'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results',
-           'interrupted', 'charrnn_train', 'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where',
-           'fetch_corpus', 'charrnn_corpora']
-
-# %% ../nbs/08_cli.ipynb #23e02ec5
-def idle_threads(load:float|None=None, # The 1-minute load average; None reads it from the system
-                 cores:int|None=None, # CPU cores; None: `os.cpu_count()`
-                )->int:
-    "torch threads for the cores that are idle: torch's default on a quiet machine, fewer on a busy one, at least 1"
-    cores = cores or os.cpu_count() or 1
-    if load is None: load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
-    return max(1, min(torch.get_num_threads(), round(cores - load)))
-
-# %% ../nbs/08_cli.ipynb #dc5352a0
-def _prog()->str: return Path(sys.argv[0]).name or 'charrnn'
-
-def error_line(e:BaseException)->str:
-    "What went wrong, as one line: the message of a `CharRNNError`, the reason and the file of an `OSError`"
-    if isinstance(e, OSError) and e.strerror and e.filename: msg = f"{e.strerror}: {e.filename}"
-    else: msg = str(e) or type(e).__name__
-    return msg.replace('\r', ' ').replace('\n', ' ')
-
-# %% ../nbs/08_cli.ipynb #2927de26
-_in_cli = ContextVar('charrnn_cli', default=False) # True while a console script runs
-
-def _warning_line(message, category, filename, lineno, file=None, line=None):
-    "`warnings.showwarning` that writes one line, `prog: warning: message`"
-    print(f"{_prog()}: warning: {message}".replace('\n', ' '), file=sys.stderr)
-
-def _exit(message:str, code:int):
-    print(f"{_prog()}: {message}", file=sys.stderr)
-    raise SystemExit(code)
-
-def cli_errors(f):
-    "`f` as a console script: the user's errors (and Ctrl-C) a line on stderr and an exit code, warnings a line each"
-    @functools.wraps(f)
-    def _f(*args, **kwargs):
-        if hasattr(sys.stdout, 'reconfigure'): sys.stdout.reconfigure(line_buffering=True)
-        torch.set_num_threads(idle_threads())
-        try:
-            with set_ctx(_in_cli), warnings.catch_warnings():
-                warnings.showwarning = _warning_line
-                return f(*args, **kwargs)
-        except (CharRNNError, OSError) as e: _exit(error_line(e), 1)
-        except KeyboardInterrupt as e: _exit(str(e) or 'Interrupted.', 130)
-    return _f
-
-# %% ../nbs/08_cli.ipynb #224d84e0
-def command(f):
-    "Give `f` a console script, `f.cli`: `call_parse` over `cli_errors(f)`; `f` itself is returned unchanged"
-    f.cli = call_parse(cli_errors(f))
-    return f
-
-# %% ../nbs/08_cli.ipynb #3110a785
-def short_flag(letter:str, # The short flag's letter: 'n' gives `-n`
-              ):
-    "An argparse action, for an option's `Annotated` metadata, that also answers to the short flag `-letter`"
-    class _StoreAlso(argparse.Action):
-        def __init__(self, option_strings, *args, **kwargs):
-            super().__init__([f'-{letter}', *option_strings], *args, **kwargs)
-        def __call__(self, parser, namespace, values, option_string=None): setattr(namespace, self.dest, values)
-    return _StoreAlso
+__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'writable_folder', 'model_options', 'check_checkpoint', 'check_resumable',
+           'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train', 'clean_prime', 'charrnn_sample',
+           'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus', 'charrnn_corpora']
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
