@@ -37,7 +37,7 @@ from fastcore.script import call_parse
 from charrnn_fastai.corpora import load_corpus
 from charrnn_fastai.data import split_stream
 from charrnn_fastai.export import load_bundle
-from charrnn_fastai.learner import native_bf16
+from charrnn_fastai.fastai_internals import native_bf16
 from charrnn_fastai.memory import context_curve, context_losses, memory_length, rise
 from charrnn_fastai.vocab import atomic_write
 

@@ -5,7 +5,9 @@ from .corpora import *
 from .data import *
 from .memmap import *
 from .models import *
+from .fastai_internals import *
 from .learner import *
+from .checkpoint import *
 from .generate import *
 from .learn_generate import *
 from .viz import *

@@ -1,4 +1,4 @@
-"""The console scripts `charrnn-train`, `charrnn-sample`, `charrnn-viz` and `charrnn-corpora`, one function each, via `fastcore.script.call_parse`.
+"""The console scripts: `charrnn-train`, `charrnn-sample`, `charrnn-viz` and `charrnn-corpora`.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
@@ -6,14 +6,14 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import argparse, functools, math, os, shlex, sys, tempfile, time, warnings
+import math, shlex, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 import torch
-from contextvars import ContextVar
-from fastcore.script import call_parse, set_ctx
 from .core import CharRNNError, atomic_write, describe_chars
+from .console import command, short_flag, _in_cli, _prog
+from .console import cli_errors, error_line # for `08b_serve`, which imports them from here
 from .core import check_option, check_whole, check_prob, check_choice
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .models import CharRNN
@@ -23,69 +23,9 @@ from .viz import save_figure
 from .neurons import write_viz_page
 
 # %% auto #0
-__all__ = ['CHECKPOINT', 'idle_threads', 'error_line', 'cli_errors', 'command', 'short_flag', 'train_device', 'writable_folder',
-           'check_checkpoint', 'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train',
-           'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus',
-           'charrnn_corpora']
-
-# %% ../nbs/08_cli.ipynb #23e02ec5
-def idle_threads(load:float|None=None, # The 1-minute load average; None reads it from the system
-                 cores:int|None=None, # CPU cores; None: `os.cpu_count()`
-                )->int:
-    "torch threads for the cores that are idle: torch's default on a quiet machine, fewer on a busy one, at least 1"
-    cores = cores or os.cpu_count() or 1
-    if load is None: load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
-    return max(1, min(torch.get_num_threads(), round(cores - load)))
-
-# %% ../nbs/08_cli.ipynb #dc5352a0
-def _prog()->str: return Path(sys.argv[0]).name or 'charrnn'
-
-def error_line(e:BaseException)->str:
-    "What went wrong, as one line: the message of a `CharRNNError`, the reason and the file of an `OSError`"
-    if isinstance(e, OSError) and e.strerror and e.filename: msg = f"{e.strerror}: {e.filename}"
-    else: msg = str(e) or type(e).__name__
-    return msg.replace('\r', ' ').replace('\n', ' ')
-
-# %% ../nbs/08_cli.ipynb #2927de26
-_in_cli = ContextVar('charrnn_cli', default=False) # True while a console script runs
-
-def _warning_line(message, category, filename, lineno, file=None, line=None):
-    "`warnings.showwarning` that writes one line, `prog: warning: message`"
-    print(f"{_prog()}: warning: {message}".replace('\n', ' '), file=sys.stderr)
-
-def _exit(message:str, code:int):
-    print(f"{_prog()}: {message}", file=sys.stderr)
-    raise SystemExit(code)
-
-def cli_errors(f):
-    "`f` as a console script runs it: the user's errors (and Ctrl-C) one line on stderr and an exit code, warnings one line each"
-    @functools.wraps(f)
-    def _f(*args, **kwargs):
-        if hasattr(sys.stdout, 'reconfigure'): sys.stdout.reconfigure(line_buffering=True)
-        torch.set_num_threads(idle_threads())
-        try:
-            with set_ctx(_in_cli), warnings.catch_warnings():
-                warnings.showwarning = _warning_line
-                return f(*args, **kwargs)
-        except (CharRNNError, OSError) as e: _exit(error_line(e), 1)
-        except KeyboardInterrupt as e: _exit(str(e) or 'Interrupted.', 130)
-    return _f
-
-# %% ../nbs/08_cli.ipynb #224d84e0
-def command(f):
-    "Give `f` a console script, `f.cli`: `call_parse` over `cli_errors(f)`; `f` itself is returned unchanged"
-    f.cli = call_parse(cli_errors(f))
-    return f
-
-# %% ../nbs/08_cli.ipynb #3110a785
-def short_flag(letter:str, # The short flag's letter: 'n' gives `-n`
-              ):
-    "An argparse action, for an option's `Annotated` metadata, that also answers to the short flag `-letter`"
-    class _StoreAlso(argparse.Action):
-        def __init__(self, option_strings, *args, **kwargs):
-            super().__init__([f'-{letter}', *option_strings], *args, **kwargs)
-        def __call__(self, parser, namespace, values, option_string=None): setattr(namespace, self.dest, values)
-    return _StoreAlso
+__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'writable_folder', 'model_options', 'check_checkpoint', 'check_resumable',
+           'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train', 'clean_prime', 'charrnn_sample',
+           'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus', 'charrnn_corpora']
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -103,8 +43,19 @@ def writable_folder(path:Path|str)->Path:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path): pass
     except OSError as e:
-        raise CharRNNError(f"Cannot write to the output folder {path} ({e.strerror or e}): choose another --out.") from None
+        raise CharRNNError(f"Cannot write to the output folder {path} ({e.strerror or e}): "
+                           "choose another --out.") from None
     return path
+
+# %% ../nbs/08_cli.ipynb #cf180372
+MODEL_FLAGS = dict(arch='cell', layers='n_layers', hidden='n_hidden', dropout='dropout', input='input') # flag: option
+
+def model_options(flags:dict, # charrnn-train's arguments, by name
+                 )->dict: # `CharRNN`'s options
+    "`CharRNN`'s options from the flags in `MODEL_FLAGS`, checked by the model's rules, each named by its flag"
+    options = {o: flags[f] for f, o in MODEL_FLAGS.items()}
+    CharRNN.check_options({o: f'--{f}' for f, o in MODEL_FLAGS.items()}, **options)
+    return options
 
 # %% ../nbs/08_cli.ipynb #a32cd058
 CHECKPOINT = 'checkpoint.safetensors' # the unfinished run's checkpoint, in the output folder
@@ -115,9 +66,11 @@ def check_checkpoint(out:Path, # The output folder
     "The checkpoint file in `out`, after checking that it is there when resuming and absent otherwise"
     ckpt = out/CHECKPOINT
     if resume and not ckpt.is_file():
-        raise CharRNNError(f"There is no checkpoint to resume in {out} (no {CHECKPOINT}): give the --out of the interrupted run, or leave out --resume.")
+        raise CharRNNError(f"There is no checkpoint to resume in {out} (no {CHECKPOINT}): give the --out of the "
+                           "interrupted run, or leave out --resume.")
     if not resume and ckpt.exists():
-        raise CharRNNError(f"{out} holds the checkpoint of an unfinished run: pass --resume to continue it, or delete {ckpt} to start again.")
+        raise CharRNNError(f"{out} holds the checkpoint of an unfinished run: pass --resume to continue it, or delete "
+                           f"{ckpt} to start again.")
     return ckpt
 
 # %% ../nbs/08_cli.ipynb #ec62a1d5
@@ -125,15 +78,17 @@ def check_resumable(meta:dict, # The checkpoint's JSON part, from `read_checkpoi
                     learn, # The learner built from this command's options
                     ckpt:Path, # The checkpoint, for the message
                    ):
-    "Raise, naming what differs, unless the checkpoint was made for this text's vocabulary and this model"
-    ours, theirs = learn.dls.vocab.itos, meta.get('vocab') or []
-    if theirs != ours:
-        raise CharRNNError(f"The checkpoint {ckpt} was made for another text ({len(theirs)} distinct characters there, {len(ours)} here): "
-                           "resume with the same source as the interrupted run.")
-    cfg = learn.model.config
-    diffs = [f"{k} {meta['config'].get(k)!r} there, {v!r} here" for k, v in cfg.items() if meta['config'].get(k) != v]
-    if diffs: raise CharRNNError(f"The checkpoint {ckpt} was made for another model ({'; '.join(diffs)}): "
-                                 "resume with the same --arch, --layers, --hidden, --dropout and --input as the interrupted run.")
+    "Raise, naming what differs, unless the checkpoint was made for this text's vocabulary and this very model"
+    from charrnn_fastai.checkpoint import checkpoint_mismatch
+    vocab, diffs = checkpoint_mismatch(meta, learn, options=list(learn.model.config)) # dropouts too: the same run
+    if vocab:
+        raise CharRNNError(f"The checkpoint {ckpt} was made for another text ({vocab}): resume with the same source "
+                           "as the interrupted run.")
+    flag = {o: f'--{f}' for f, o in MODEL_FLAGS.items()}
+    if diffs:
+        diffs = '; '.join(f"{flag.get(k, k)} {there!r} there, {here!r} here" for k, (there, here) in diffs.items())
+        raise CharRNNError(f"The checkpoint {ckpt} was made for another model ({diffs}): resume with the same "
+                           f"{', '.join(flag.values())} as the interrupted run.")
 
 # %% ../nbs/08_cli.ipynb #af6e05da
 @contextmanager
@@ -174,37 +129,37 @@ def interrupted(learn, # The learner whose fit was interrupted
                 ckpt:Path, # Where its checkpoint goes
                 f, # The command, for the hint
                )->KeyboardInterrupt:
-    "Write the checkpoint of the last finished epoch to `ckpt`; the `KeyboardInterrupt` to raise, which says how to resume"
+    "Write the checkpoint of the last finished epoch to `ckpt`; the `KeyboardInterrupt` to raise, saying how to resume"
     if learn.snapshot is None: return KeyboardInterrupt("Interrupted before training started: nothing to resume.")
     from fastai.torch_core import rank_distrib
     if rank_distrib(): return KeyboardInterrupt("Interrupted.") # in several processes, the first writes the checkpoint
     learn.save_checkpoint(ckpt)
     n = learn.fit_call['args']['n_epoch'] if learn.fit_call else '?'
-    return KeyboardInterrupt(f"Interrupted after {learn.snapshot[1]['epochs_done']} of {n} epochs; the checkpoint is in {ckpt.parent}. To resume, {_resume_hint(f)}")
+    return KeyboardInterrupt(f"Interrupted after {learn.snapshot['epochs_done']} of {n} epochs; the checkpoint is in "
+                             f"{ckpt.parent}. To resume, {_resume_hint(f)}")
 
 # %% ../nbs/08_cli.ipynb #7ad5ea37
 def _out_folder(out:str|None, sources:list)->Path:
     "`--out`, or `models/<the first source's name>`"
     return Path(out) if out else Path('models')/Path(str(sources[0])).stem
 
-def _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets):
+def _check_train_options(epochs, lr, bs, seq_len, precision, state_resets):
     "Raise on the first option out of range; returns the learning rate as a float, or None for 'auto'"
-    check_choice('--arch', arch, CharRNN.cells); check_choice('--input', input, CharRNN.inputs)
-    for flag, v in (('--layers', layers), ('--hidden', hidden), ('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)):
-        check_whole(flag, v)
-    check_prob('--dropout', dropout); check_prob('--state-resets', state_resets)
+    for flag, v in (('--epochs', epochs), ('--bs', bs), ('--seq-len', seq_len)): check_whole(flag, v)
+    check_prob('--state-resets', state_resets)
     check_choice('--precision', precision, ('auto', 'bf16', 'fp32'))
     if lr == 'auto': return None
     try: rate = float(lr)
     except ValueError: rate = -1.
-    check_option(math.isfinite(rate) and rate > 0, '--lr', lr, "a number > 0, e.g. 3e-3, or 'auto' to let fastai's lr_find choose")
+    check_option(math.isfinite(rate) and rate > 0, '--lr', lr,
+                 "a number > 0, e.g. 3e-3, or 'auto' to let fastai's lr_find choose")
     return rate
 
 # %% ../nbs/08_cli.ipynb #33512f7b
 def _fit(learn, lr, epochs, ckpt:Path, resume:bool):
     "Resume the checkpoint, or find the learning rate if asked and fit one cycle"
     if resume:
-        from charrnn_fastai.learner import read_checkpoint
+        from charrnn_fastai.checkpoint import read_checkpoint
         meta = read_checkpoint(ckpt)
         check_resumable(meta, learn, ckpt)
         n = (meta.get('fit_call') or {}).get('args', {}).get('n_epoch')
@@ -215,7 +170,9 @@ def _fit(learn, lr, epochs, ckpt:Path, resume:bool):
         return learn.resume(ckpt)
     if lr is None:
         from fastai.torch_core import num_distrib
-        if num_distrib() > 1: raise CharRNNError("--lr auto runs lr_find, which each process would run on its own streams: give --lr a number when training in several processes.")
+        if num_distrib() > 1:
+            raise CharRNNError("--lr auto runs lr_find, which each process would run on its own streams: give --lr a "
+                               "number when training in several processes.")
         lr = float(learn.lr_find(show_plot=False).valley)
         print(f"lr_find picked lr {lr:.2e} (the valley of the loss curve).")
     learn.fit_one_cycle(epochs, lr)
@@ -243,8 +200,9 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
+    model = model_options(locals())
     sources = list(source) or ['shakespeare']
-    rate = _check_train_options(arch, layers, hidden, dropout, input, epochs, lr, bs, seq_len, precision, state_resets)
+    rate = _check_train_options(epochs, lr, bs, seq_len, precision, state_resets)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
     check_whole('--sample-every', sample_every, minimum=0)
     if threads: torch.set_num_threads(threads) # cli_errors has set one per idle core
@@ -252,33 +210,39 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     ckpt = check_checkpoint(out, resume)
     from fastai.torch_core import set_seed, rank_distrib
     from charrnn_fastai.data import char_dls
-    from charrnn_fastai.learner import char_rnn_learner, CheckpointCallback, native_bf16
+    from charrnn_fastai.fastai_internals import native_bf16
+    from charrnn_fastai.learner import char_rnn_learner
+    from charrnn_fastai.checkpoint import CheckpointCallback
     from charrnn_fastai.learn_generate import SampleCallback
-    import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes when torchrun or accelerate launch started them
+    import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes, when torchrun or accelerate started them
     set_seed(seed, reproducible=True)
     corpus = sources if len(sources) > 1 else sources[0]
     dls = char_dls(load_corpus(corpus), bs=bs, seq_len=seq_len, device=dev)
     if unknown := dls.vocab.unknown_chars(prime):
-        raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made of the text's characters.")
+        raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made "
+                           "of the text's characters.")
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
     cbs = [CheckpointCallback(ckpt)]
     if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
-    learn = char_rnn_learner(dls, arch, n_hidden=hidden, n_layers=layers, input=input, dropout=dropout, bf16=bf16,
-                             state_resets=state_resets, cbs=cbs, path=out, model_dir='.')
+    learn = char_rnn_learner(dls, model.pop('cell'), **model, bf16=bf16, state_resets=state_resets, cbs=cbs, path=out,
+                             model_dir='.')
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
-          f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of {', '.join(map(str, sources))}; "
-          f"bs {bs}, seq_len {seq_len}, {epochs} epochs, {torch.get_num_threads()} CPU thread{'s'[:torch.get_num_threads() > 1]}")
+          f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of "
+          f"{', '.join(map(str, sources))}; bs {bs}, seq_len {seq_len}, {epochs} epochs, {torch.get_num_threads()} "
+          f"CPU thread{'s'[:torch.get_num_threads() > 1]}")
     start = time.perf_counter()
     try:
         with learn.distrib_ctx(), empty_prime_ok(): _fit(learn, rate, epochs, ckpt, resume)
     except KeyboardInterrupt: raise interrupted(learn, ckpt, charrnn_train) from None
     if rank_distrib(): return out # in several processes, the first writes the results
-    if learn.history.empty: raise CharRNNError("Training diverged in its first epoch, so there is no model to save: try a lower --lr.")
+    if learn.history.empty:
+        raise CharRNNError("Training diverged in its first epoch, so there is no model to save: try a lower --lr.")
     write_results(learn, out, corpus, prime, seed=seed)
     ckpt.unlink(missing_ok=True)
     s = learn.train_summary
-    print(f"\nvalid loss {s['best_valid_loss']:.4f} nats/char ({s['best_bpc']:.4f} bits/char) at epoch {s['best_epoch'] + 1} of {s['epochs']}; "
+    print(f"\nvalid loss {s['best_valid_loss']:.4f} nats/char ({s['best_bpc']:.4f} bits/char) at epoch "
+          f"{s['best_epoch'] + 1} of {s['epochs']}; "
           f"{time.perf_counter() - start:.0f} s. Wrote {out}: the bundle, history.csv, loss.png, sample.txt.")
     return out
 
@@ -289,20 +253,23 @@ def clean_prime(vocab, # The model's `CharVocab`
                )->str:
     "The prime, checked against the model's vocabulary by `prime_ids`, with the command line's advice"
     if not drop_unknown and (unknown := vocab.unknown_chars(prime)):
-        raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): remove them, or pass --drop-unknown to drop them.")
+        raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): remove "
+                           "them, or pass --drop-unknown to drop them.")
     return prime_ids(vocab, prime, drop_unknown)[1] if prime else prime
 
 # %% ../nbs/08_cli.ipynb #1da2608f
 def _check_sample_options(length, temperature, top_k, top_p, beam, samples):
     "Raise on the first option out of range"
     check_whole('--length', length)
-    check_option(temperature is None or temperature >= 0, '--temperature', temperature, 'a number >= 0 (0 always picks the most likely character)')
+    check_option(temperature is None or temperature >= 0, '--temperature', temperature,
+                 'a number >= 0 (0 always picks the most likely character)')
     if top_k is not None: check_whole('--top-k', top_k)
     check_option(top_p is None or 0 < top_p <= 1, '--top-p', top_p, 'a number in (0, 1]')
     check_whole('--beam', beam); check_whole('--samples', samples)
     if beam > 1 and (temperature, top_k, top_p) != (None, None, None):
         raise CharRNNError("Beam search is deterministic: leave out --temperature, --top-k and --top-p with --beam.")
-    if beam > 1 and samples > 1: raise CharRNNError("Beam search gives one text, the most likely: leave out --samples with --beam.")
+    if beam > 1 and samples > 1:
+        raise CharRNNError("Beam search gives one text, the most likely: leave out --samples with --beam.")
 
 # %% ../nbs/08_cli.ipynb #b997194c
 def _write(s:str):
@@ -312,13 +279,13 @@ def _write(s:str):
 def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_bundle) wrote
                    prime:str='', # Text to start from; default: the start of a line
                    length:Annotated[int, {'action': short_flag('n')}]=500, # Characters to generate, per sample
-                   temperature:float=None, # Below 1 safer, above 1 more surprising, 0 the most likely character; default 0.8
+                   temperature:float=None, # Below 1 safer, above 1 bolder, 0 the likeliest character; default 0.8
                    top_k:int=None, # Sample among the k most likely characters only
                    top_p:float=None, # Sample within the nucleus of probability top_p only
                    beam:int=1, # Beam width: > 1 gives the most likely text beam search finds (deterministic)
                    samples:int=1, # Samples to write, one after another
                    seed:int=None, # Seed: the same seed gives the same text
-                   drop_unknown:bool=False, # Drop prime characters the model does not know (with a warning) instead of stopping
+                   drop_unknown:bool=False, # Drop prime characters the model does not know (with a warning), not stop
                    device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
                   ):
     "Write text from a trained model to standard output, character by character as it is produced"
@@ -330,7 +297,8 @@ def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_b
         for i in range(samples):
             if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
             _write(prime)
-            for piece in b.stream(prime, n=length, temperature=0.8 if temperature is None else temperature, top_k=top_k, top_p=top_p,
+            t = 0.8 if temperature is None else temperature
+            for piece in b.stream(prime, n=length, temperature=t, top_k=top_k, top_p=top_p,
                                   seed=None if seed is None else seed + i): _write(piece)
             _write('\n')
 
@@ -343,7 +311,8 @@ def viz_text(b, # The loaded bundle
             )->str:
     "The text to show"
     check_whole('--max-chars', max_chars)
-    if text is not None and string is not None: raise CharRNNError("Give the text once: --text (a file) or --string (the text itself), not both.")
+    if text is not None and string is not None:
+        raise CharRNNError("Give the text once: --text (a file) or --string (the text itself), not both.")
     if string is not None:
         if not string: raise CharRNNError("--string is empty: give at least one character.")
         return string[:max_chars]
@@ -356,7 +325,7 @@ def charrnn_viz(bundle:str, # The bundle folder that charrnn-train (or save_bund
                 text:str=None, # A text file to run the model on
                 string:str=None, # Or the text itself; with neither, a sample of the model's own
                 out:str='activations.html', # The HTML page to write
-                neurons:Annotated[int, {'nargs': '+'}]=None, # Units to show, e.g. --neurons 3 17 42; default: the --n-neurons that vary most
+                neurons:Annotated[int, {'nargs': '+'}]=None, # Units to show, e.g. 3 17 42; default: the most varied
                 layer:int=None, # The layer to show (negative counts from the end); default: the last
                 feature:str=None, # Without --neurons: show the units that track this regular expression best, e.g. '"'
                 n_neurons:int=4, # Without --neurons: how many units to show

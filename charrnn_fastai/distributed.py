@@ -118,7 +118,7 @@ class StreamsTrainer(Callback):
         if _in_fit(self): self.learn.training_state.chars *= self.accelerator.num_processes
 
     def after_validate(self):
-        for met in self.recorder._valid_mets:
+        for met in [self.recorder.loss, *self.learn.metrics]: # what the recorder accumulates in validation
             if isinstance(met, (CharLoss, CharAccuracy)): _sum_over_processes(met, self.accelerator)
 
     def after_fit(self):

@@ -1,4 +1,4 @@
-"""`char_rnn_learner`: a fastai `Learner` for character models, with the hidden state reset and carried, gradients clipped, the loss in nats and bits per character, the best epoch kept, a guard against divergence, and checkpoints that resume a schedule exactly.
+"""`char_rnn_learner`: fastai's `Learner` for character models, its state carried, its loss per character.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/learner.html.md"""
 
@@ -6,8 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #ab6c886a
 from __future__ import annotations
-import functools, inspect, json, math, sys, time
-from pathlib import Path
+import functools, inspect, math, sys, time
 import numpy as np
 import pandas as pd
 import torch
@@ -16,31 +15,28 @@ from fastcore.basics import patch, noop
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from fastprogress.core import IN_NOTEBOOK
-from safetensors import safe_open, SafetensorError
-from safetensors.torch import save as safetensors_bytes, load_file
-from fastai.learner import Learner, Metric, AvgLoss, CancelFitException, CancelEpochException
-from fastai.callback.core import Callback, event
+from fastai.learner import Learner, Metric, AvgLoss, CancelFitException
+from fastai.callback.core import Callback
 from fastai.callback.rnn import ModelResetter, RNNCallback, RNNRegularizer
 from fastai.callback.training import GradientClip
 from fastai.callback.tracker import TrackerCallback
-from fastai.callback.fp16 import MixedPrecision
-from torch.amp import GradScaler
 from fastai.callback.progress import ProgressCallback
 import fastai.callback.hook # patches summary onto Learner
 from fastai.callback.schedule import ParamScheduler # also patches fit_one_cycle, fit_flat_cos and lr_find onto Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.text.data import LMTensorText
-from fastai.torch_core import get_random_states, set_random_states, rank_distrib, display_df
+from fastai.torch_core import get_random_states, display_df
 from plum import dispatch
-from .core import CharRNNError, describe_chars, atomic_write, check_option
+from .core import CharRNNError, check_option, check_choice
 from .vocab import CharVocab
 from .data import TensorChars
 from .models import CharRNN, map_hidden
+from .fastai_internals import LoopLearner, BF16, native_bf16, _in_fit
 
 # %% auto #0
-__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'StateResets', 'native_bf16', 'BF16',
-           'DivergenceGuard', 'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CheckpointCallback',
-           'CharLearner', 'char_rnn_cbs', 'char_rnn_learner', 'show_results', 'read_checkpoint']
+__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'StateResets', 'DivergenceGuard',
+           'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CharLearner', 'char_rnn_cbs', 'char_rnn_learner',
+           'show_results']
 
 # %% ../nbs/04_learner.ipynb #ac27c43f
 class CharLoss(AvgLoss):
@@ -101,36 +97,10 @@ class StateResets(Callback):
         keep = (draw >= self.p).to(x.device)[:, None]
         model.hidden = map_hidden(lambda t: t * keep, h)
 
-# %% ../nbs/04_learner.ipynb #33993a92
-def _in_fit(cb:Callback)->bool:
-    "Whether `cb`'s learner is training in a fit method, rather than in `lr_find`, `validate` or `get_preds`"
-    learn = cb.learn
-    return getattr(learn, '_call', None) is not None and not hasattr(learn, 'lr_finder') and not hasattr(cb, 'gather_preds')
-
-# %% ../nbs/04_learner.ipynb #811642ce
-def native_bf16(device:torch.device, # The device to train on
-               )->bool:
-    "Whether `device` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX-512 BF16 or AMX"
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    if device.type != 'cpu': return False
-    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-
-# %% ../nbs/04_learner.ipynb #17fb53ae
-class BF16(MixedPrecision):
-    "fastai's `MixedPrecision` in bfloat16, with autocast on the model's device: CUDA or CPU"
-    def __init__(self): super().__init__(amp_mode='bf16')
-    def before_fit(self):
-        device = next(self.model.parameters()).device.type
-        if device == 'cuda': return super().before_fit()
-        if not native_bf16(torch.device(device)):
-            raise CharRNNError("bf16=True needs native bfloat16 arithmetic, which this CPU lacks (no AVX-512 BF16 or AMX): "
-                               "train in float32 (bf16=False, or --precision fp32).")
-        self.autocast, self.learn.scaler, self.scales = torch.autocast(device, dtype=torch.bfloat16), GradScaler(device, enabled=False), L()
-
 # %% ../nbs/04_learner.ipynb #95f65be7
 class DivergenceGuard(Callback):
     "Stop training at the first non-finite loss and put back the weights of the last finished epoch"
-    order, run_valid = MixedPrecision.order + 2, False # after AR/TAR are added and autocast is closed
+    order, run_valid = BF16.order + 2, False # after AR/TAR are added and autocast is closed
     def before_fit(self): self.run = _in_fit(self)
     def after_loss(self):
         if torch.isfinite(self.learn.loss_grad): return
@@ -139,8 +109,8 @@ class DivergenceGuard(Callback):
         self.learn.diverged = True
         done = self.learn.epochs_done
         when = f"the end of epoch {done - 1}" if done else "before training"
-        print(f"Training diverged at epoch {self.epoch}, batch {self.iter} (the loss was {loss}): stopped, and put back "
-              f"the weights from {when}; try a lower learning rate or a smaller clip.")
+        print(f"Training diverged at epoch {self.epoch}, batch {self.iter} (the loss was {loss}): stopped, and put "
+              f"back the weights from {when}; try a lower learning rate or a smaller clip.")
         raise CancelFitException()
 
 # %% ../nbs/04_learner.ipynb #062e1e60
@@ -157,7 +127,7 @@ class KeepBest(TrackerCallback):
         self.best_epoch, self.best_state = None, None
     def after_epoch(self):
         super().after_epoch()
-        if self.new_best: self.best_epoch, self.best_state = self.epoch, _clone_state(self.model.state_dict())
+        if self.new_best: self.best_epoch, self.best_state = self.epoch, _copy(self.model.state_dict())
     def after_fit(self):
         last = self.learn.epochs_done - 1
         if self.best_state is not None and self.best_epoch != last:
@@ -167,9 +137,14 @@ class KeepBest(TrackerCallback):
         self.best_state = None # the learner's snapshot keeps a copy for checkpoints
 
 # %% ../nbs/04_learner.ipynb #4d2184da
-def _clone_state(state:dict)->dict:
-    "A copy of a state dict, detached from the model"
-    return {k: v.detach().clone() for k, v in state.items()}
+def _copy(o, # A nest of dicts, lists, tuples and `L`s holding tensors, e.g. a state dict
+          device=None, # Where the copies go; None: where each tensor is
+         ):
+    "A copy of `o`, with each tensor copied and detached from the graph"
+    if isinstance(o, torch.Tensor): return o.detach().to(device, copy=True)
+    if isinstance(o, dict): return {k: _copy(v, device) for k, v in o.items()}
+    if isinstance(o, (list, tuple, L)): return type(o)(_copy(v, device) for v in o)
+    return o
 
 # %% ../nbs/04_learner.ipynb #356ad1fe
 class TrainingState(Callback):
@@ -181,15 +156,6 @@ class TrainingState(Callback):
         learn = self.learn
         learn.fit_call = _schedule(learn._call, any(isinstance(cb, ParamScheduler) for cb in learn.cbs))
         learn.epochs_done, learn.snapshot, learn.diverged = learn.first_epoch, None, False
-        pending, learn._pending = learn._pending, None
-        if pending and learn.first_epoch: self._restore(pending)
-
-    def _restore(self, pending):
-        "Put back the smoothed loss and best epoch that fastai's callbacks reset in `before_fit`"
-        val, count = pending['smooth_loss']
-        self.recorder.smooth_loss.val, self.recorder.smooth_loss.count = torch.tensor(val), count
-        kb, best = getattr(self.learn, 'keep_best', None), pending['best']
-        if kb is not None and best is not None: kb.best, kb.best_epoch, kb.best_state = best['value'], best['epoch'], best['state']
 
     def before_epoch(self): self.trained, self.chars, self.start = False, 0, time.perf_counter()
     def before_train(self):
@@ -209,27 +175,11 @@ class TrainingState(Callback):
         learn.take_snapshot()
 
 # %% ../nbs/04_learner.ipynb #7849a1dd
-def _to_json(o):
-    "`o` (a fit argument) in JSON's types; slices and numpy values included"
-    if isinstance(o, slice): return {'slice': [_to_json(o.start), _to_json(o.stop), _to_json(o.step)]}
-    if isinstance(o, (np.ndarray, np.generic)): return o.tolist()
-    if isinstance(o, (list, tuple)): return [_to_json(x) for x in o]
-    if isinstance(o, dict): return {k: _to_json(v) for k, v in o.items()}
-    if o is None or isinstance(o, (bool, int, float, str)): return o
-    raise TypeError(f"{type(o).__name__} is not JSON")
-
-def _from_json(o):
-    "The fit argument that `_to_json` wrote"
-    if isinstance(o, dict): return slice(*o['slice']) if set(o) == {'slice'} else {k: _from_json(v) for k, v in o.items()}
-    return [_from_json(x) for x in o] if isinstance(o, list) else o
-
 def _schedule(call:dict|None, # The outermost fit method and its arguments, as `_resumable` recorded them
               scheduled:bool, # Whether a `ParamScheduler` runs in this fit
-             )->dict|None: # The call in JSON's types; None if it cannot be replayed
-    "The fit call that a checkpoint can replay"
-    if call is None or (call['method'] == 'fit' and scheduled): return None
-    try: return _to_json(call)
-    except TypeError: return None
+             )->dict|None: # The call; None if replaying it would not give this fit's schedule
+    "The fit call that a checkpoint can replay: not a plain `fit` driven by a fastai helper's own `ParamScheduler`"
+    return None if call is None or (call['method'] == 'fit' and scheduled) else call
 
 # %% ../nbs/04_learner.ipynb #f69e8327
 def _resumable(f):
@@ -237,9 +187,10 @@ def _resumable(f):
     sig = inspect.signature(f)
     @functools.wraps(f)
     def _inner(self, *args, **kwargs):
-        if self._call is not None: return f(self, *args, **kwargs) # called by another fit method: that one is the schedule
+        if self._call is not None: return f(self, *args, **kwargs) # called by another fit method, the schedule
         given = sig.bind(self, *args, **kwargs).arguments
-        self._call = dict(method=f.__name__, args={k: v for k, v in given.items() if k not in ('self', 'cbs', 'reset_opt', 'start_epoch')})
+        skip = ('self', 'cbs', 'reset_opt', 'start_epoch')
+        self._call = dict(method=f.__name__, args={k: v for k, v in given.items() if k not in skip})
         try: return f(self, *args, **kwargs)
         finally: self._call = None
     return _inner
@@ -254,27 +205,16 @@ class EpochLines(Callback):
     order = ProgressCallback.order
     def before_fit(self):
         self.old_logger = self.learn.logger
-        if self.old_logger is not noop: self.learn.logger = self._write # fastai silences the logger for lr_find and validate
+        if self.old_logger is not noop: self.learn.logger = self._write # fastai silences it for lr_find and validate
     def _write(self, log):
         names = self.recorder.metric_names
         fields = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names[1:], log[1:])]
         self.old_logger('  '.join([f"epoch {log[0] + 1}/{self.n_epoch}"] + fields))
     def after_fit(self): self.learn.logger = self.old_logger
 
-# %% ../nbs/04_learner.ipynb #e72e75ec
-class CheckpointCallback(Callback):
-    "Write a resumable checkpoint to `path` at the end of every epoch (see `CharLearner.save_checkpoint`); in several processes, the first writes it"
-    order = TrainingState.order + 1
-    def __init__(self, path): self.path = Path(path) # The checkpoint file, e.g. `models/run.ckpt.safetensors`
-    def before_fit(self): self.run = _in_fit(self) and rank_distrib() == 0
-    def before_epoch(self): self.epoch_trained = False
-    def after_train(self): self.epoch_trained = True
-    def after_epoch(self):
-        if self.epoch_trained: self.learn.save_checkpoint(self.path)
-
 # %% ../nbs/04_learner.ipynb #99c232c2
-class CharLearner(Learner):
-    "A fastai `Learner` for character models: a history across fits, and checkpoints that resume a schedule exactly"
+class CharLearner(LoopLearner):
+    "A fastai `Learner` for character models: a history across fits, and fits that resume a schedule mid-way"
     @delegates(Learner.__init__)
     def __init__(self, dls, # `DataLoaders` of character streams, e.g. from `char_dls`
                  model, # A `CharRNN`
@@ -284,13 +224,12 @@ class CharLearner(Learner):
         if hasattr(self, 'recorder'): self.recorder.loss = CharLoss()
         self.add_cb(TrainingState())
         self.history_rows, self.chars_seen, self.train_seconds = [], 0, 0.
-        self.epochs_done, self.first_epoch, self.fit_call, self._call, self._pending = 0, 0, None, None, None
-        self.snapshot, self.diverged = None, False
+        self.epochs_done, self.fit_call, self._call, self.snapshot, self.diverged = 0, None, None, None, False
 
     @_resumable
     def fit(self, n_epoch:int, # Epochs in the schedule
             lr=None, wd=None, cbs=None, reset_opt=False,
-            start_epoch:int=0, # The epoch to start at, 0-based: a resumed schedule starts after its checkpoint's last epoch
+            start_epoch:int=0, # The epoch to start at, 0-based: a resumed schedule starts after its checkpoint's
            ):
         "fastai's `fit`, starting at epoch `start_epoch` of the `n_epoch`-epoch schedule"
         if not 0 <= start_epoch < n_epoch:
@@ -299,57 +238,39 @@ class CharLearner(Learner):
         self.first_epoch = start_epoch
         super().fit(n_epoch, lr=lr, wd=wd, cbs=cbs, reset_opt=reset_opt)
 
-    def _do_fit(self):
-        for epoch in range(self.first_epoch, self.n_epoch):
-            self.epoch = epoch
-            self._with_events(self._do_epoch, 'epoch', CancelEpochException)
-
     fit_one_cycle = _resumable(Learner.fit_one_cycle)
     fit_flat_cos = _resumable(Learner.fit_flat_cos)
 
-    def _call_one(self, event_name):
-        "fastai's dispatch of an event, skipping the callbacks that do not handle it"
-        if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
-        for cb in self._handlers(event_name): cb(event_name)
-
-    def _handlers(self, event_name)->list:
-        "The callbacks that handle `event_name`, in order (all of them for `after_fit`, which resets each one's `run`)"
-        cbs = tuple(self.cbs)
-        if getattr(self, '_handlers_of', (None,))[0] != cbs: self._handlers_of = (cbs, {})
-        found = self._handlers_of[1]
-        if event_name not in found:
-            found[event_name] = [cb for cb in self.cbs.sorted('order') if event_name == 'after_fit' or
-                                 hasattr(type(cb), event_name) or event_name in vars(cb)]
-        return found[event_name]
-
     def __getstate__(self): # `learn.export()` pickles the learner: leave the snapshot's copies out
-        return {**super().__getstate__(), 'snapshot': None, '_pending': None}
+        return {**super().__getstate__(), 'snapshot': None}
 
 # %% ../nbs/04_learner.ipynb #ccde5954
 @patch(as_prop=True)
 def history(self:CharLearner)->pd.DataFrame:
-    "One row per epoch trained: fastai's losses and metrics, `time` (seconds), and running totals of `chars` and `seconds`"
+    "One row per epoch trained: fastai's losses and metrics, `time` (seconds), running totals of `chars` and `seconds`"
     return pd.DataFrame(self.history_rows)
 
 @patch(as_prop=True)
 def train_summary(self:CharLearner)->dict:
-    "What training did, JSON-safe: architecture, epochs, best validation loss (nats and bits per char), characters, seconds"
+    "What training did, JSON-safe: architecture, epochs, best valid loss (nats and bits per char), characters, time"
     h = self.history
     s = dict(arch=getattr(self.model, 'cell', type(self.model).__name__), config=getattr(self.model, 'config', None),
-             epochs=len(h), chars_seen=self.chars_seen, train_seconds=round(self.train_seconds, 1), diverged=self.diverged)
+             epochs=len(h), chars_seen=self.chars_seen, train_seconds=round(self.train_seconds, 1),
+             diverged=self.diverged)
     if 'valid_loss' in h and h.valid_loss.notna().any():
         best = int(h.valid_loss.idxmin())
-        s.update(best_epoch=best, best_valid_loss=float(h.valid_loss[best]), best_bpc=float(h.valid_loss[best] / math.log(2)),
+        loss = float(h.valid_loss[best])
+        s.update(best_epoch=best, best_valid_loss=loss, best_bpc=loss / math.log(2),
                  final_valid_loss=float(h.valid_loss.iloc[-1]))
     return s
 
 @patch
 def plot_history(self:CharLearner,
-                 x:str='epoch', # The x axis: 'epoch' (epochs trained), 'seconds' (wall-clock) or 'chars' (characters seen)
+                 x:str='epoch', # 'epoch' (epochs trained), 'seconds' (of training) or 'chars' (characters seen)
                  ax=None, # A matplotlib axis to draw on; default: a new figure
                 ):
-    "The training and validation loss, in nats per character, against `x`; returns the figure"
-    if x not in ('epoch', 'seconds', 'chars'): raise CharRNNError(f"x={x!r} is not an axis of the history: use 'epoch', 'seconds' or 'chars'.")
+    "The training and validation loss against `x`, in nats (left axis) and bits (right) per character; the figure"
+    check_choice('x', x, ('epoch', 'seconds', 'chars'))
     h = self.history
     if h.empty: raise CharRNNError("There is no history to plot yet: train first, e.g. learn.fit_one_cycle(1, 3e-3).")
     if ax is None: _, ax = plt.subplots(figsize=(6, 4))
@@ -357,6 +278,8 @@ def plot_history(self:CharLearner,
     for col in ('train_loss', 'valid_loss'): ax.plot(xs, h[col], marker='o', label=col)
     ax.set(xlabel={'epoch': 'epochs trained', 'seconds': 'seconds of training', 'chars': 'characters seen'}[x],
            ylabel='loss (nats per character)')
+    bits = ax.secondary_yaxis('right', functions=(lambda n: n / math.log(2), lambda b: b * math.log(2)))
+    bits.set_ylabel('bits per character')
     ax.legend()
     return ax.figure
 
@@ -370,79 +293,33 @@ def get_preds(self:CharLearner, ds_idx:int=1, dl=None,
     "fastai's `get_preds`, with each stream's predictions and targets in one row"
     return Learner.get_preds(self, ds_idx=ds_idx, dl=dl, concat_dim=concat_dim, reorder=reorder, **kwargs)
 
-# %% ../nbs/04_learner.ipynb #e2c9332d
-def _split_tensors(o, # A nest of dicts, lists, tuples, numpy arrays, tensors and JSON values
-                   prefix:str, # The name of `o`: its tensors are stored as `prefix.key.index...`
-                   tensors:dict, # Receives a CPU copy of each tensor, by name
-                  ): # `o` in JSON's types, each tensor replaced by `{'tensor': name}`
-    "Split `o` into a JSON skeleton and its tensors"
-    if isinstance(o, torch.Tensor):
-        tensors[prefix] = o.detach().to('cpu', copy=True).contiguous()
-        return {'tensor': prefix}
-    if isinstance(o, np.ndarray): return {'ndarray': [o.tolist(), str(o.dtype)]}
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, dict): return {'dict': [[k, _split_tensors(v, f'{prefix}.{k}', tensors)] for k, v in o.items()]}
-    if isinstance(o, (list, tuple, L)):
-        return {type(o).__name__: [_split_tensors(v, f'{prefix}.{i}', tensors) for i, v in enumerate(o)]}
-    return o
-
-def _join_tensors(o, # A skeleton made by `_split_tensors`
-                  tensors:dict, # The tensors it points at
-                  device=None, # Where the tensors go (copies: the caller may change them in place)
-                 ):
-    "The nest that `_split_tensors` split"
-    if not isinstance(o, dict): return o
-    (kind, v), = o.items()
-    if kind == 'tensor': return tensors[v].to(device, copy=True)
-    if kind == 'ndarray': return np.array(v[0], dtype=v[1])
-    if kind == 'dict': return {k: _join_tensors(x, tensors, device) for k, x in v}
-    return {'list': list, 'tuple': tuple, 'L': L}[kind](_join_tensors(x, tensors, device) for x in v)
-
-# %% ../nbs/04_learner.ipynb #dd096456
-def _set_random_states(states:dict):
-    "fastai's `set_random_states`, keeping this machine's CUDA states when the checkpoint's do not fit it"
-    cuda = states['torch_cuda_state']
-    if not (torch.cuda.is_available() and len(cuda) == torch.cuda.device_count()): cuda = torch.cuda.get_rng_state_all()
-    set_random_states(**{**states, 'torch_cuda_state': cuda})
-
 # %% ../nbs/04_learner.ipynb #d3beaab1
-_CHECKPOINT_KEY = 'charrnn_checkpoint' # the header entry that holds the JSON
-
 @patch
-def checkpoint_state(self:CharLearner)->tuple:
-    "`(tensors, meta)`: CPU copies of the weights, optimizer state, random states and best weights, and the rest as JSON"
-    tensors = {}
+def current_state(self:CharLearner)->dict:
+    "What a resumed run needs, copied to the CPU: weights, optimizer and random states, best epoch, counters, history"
     rec, kb = self.recorder, getattr(self, 'keep_best', None)
-    best = None if kb is None or kb.best_state is None else dict(
-        value=float(kb.best), epoch=kb.best_epoch, state=_split_tensors(kb.best_state, 'best', tensors))
-    meta = dict(format=_CHECKPOINT_KEY, version=1, config=getattr(self.model, 'config', None),
-                vocab=getattr(getattr(self.dls, 'vocab', None), 'itos', None),
-                epochs_done=self.epochs_done, fit_call=self.fit_call, history=list(self.history_rows),
-                chars_seen=self.chars_seen, train_seconds=self.train_seconds,
-                smooth_loss=[float(rec.smooth_loss.val), rec.smooth_loss.count], best=best,
-                model=_split_tensors(self.model.state_dict(), 'model', tensors),
-                opt=None if self.opt is None else _split_tensors(self.opt.state_dict(), 'opt', tensors),
-                rng=_split_tensors(get_random_states(), 'rng', tensors))
-    return tensors, meta
+    best = None if kb is None or kb.best_state is None else dict(value=float(kb.best), epoch=kb.best_epoch,
+                                                                 state=kb.best_state)
+    return _copy(dict(epochs_done=self.epochs_done, fit_call=self.fit_call, history=self.history_rows,
+                      chars_seen=self.chars_seen, train_seconds=self.train_seconds, best=best,
+                      smooth_loss=[float(rec.smooth_loss.val), rec.smooth_loss.count], model=self.model.state_dict(),
+                      opt=None if self.opt is None else self.opt.state_dict(), rng=get_random_states()), 'cpu')
 
 @patch
 def take_snapshot(self:CharLearner):
-    "Keep the current state in memory, as the last good one (the learner does this at the start of a fit and at each epoch end)"
-    self.snapshot = self.checkpoint_state()
+    "Keep the current state in memory as the last good one (`TrainingState` does, as a fit starts and at epoch ends)"
+    self.snapshot = self.current_state()
 
 @patch
-def _load_weights(self:CharLearner, tensors:dict, meta:dict):
-    "Put the model's weights and the optimizer's state from `(tensors, meta)` in place"
-    device = next(self.model.parameters()).device
-    self.model.load_state_dict(_join_tensors(meta['model'], tensors, device))
-    if meta['opt'] is None: return
+def restore_snapshot(self:CharLearner,
+                     snapshot:dict|None=None, # A state from `current_state`; default: the last snapshot
+                    ):
+    "Put back the weights and optimizer state of `snapshot`"
+    s = snapshot or self.snapshot
+    self.model.load_state_dict(s['model'])
+    if s['opt'] is None: return
     if self.opt is None: self.create_opt()
-    self.opt.load_state_dict(_join_tensors(meta['opt'], tensors, device))
-
-@patch
-def restore_snapshot(self:CharLearner):
-    "Put back the weights and optimizer state of the last snapshot"
-    self._load_weights(*self.snapshot)
+    self.opt.load_state_dict(_copy(s['opt'], next(self.model.parameters()).device)) # copies: the snapshot stays
 
 # %% ../nbs/04_learner.ipynb #e81f5869
 def char_rnn_cbs(clip:float|None=0.5, # Clip the gradients' norm to this; None or 0: no clipping
@@ -466,37 +343,35 @@ def char_rnn_cbs(clip:float|None=0.5, # Clip the gradients' norm to this; None o
     return cbs
 
 # %% ../nbs/04_learner.ipynb #96859c7c
+_MODEL_OPTIONS = tuple(inspect.signature(CharRNN).parameters) # what `char_rnn_learner` passes on to the model
+
+@delegates(CharRNN, keep=True, but=['vocab_sz', 'cell'])
 def char_rnn_learner(dls, # `DataLoaders` of character streams, from `char_dls`
-                     arch:str='lstm', # 'lstm', 'gru', 'rnn', 'rnn_relu' or 'elman' (the from-scratch Elman layer)
-                     n_hidden:int=256, # Units per layer
-                     n_layers:int=2, # Recurrent layers, stacked
-                     input:str='embedding', # 'embedding' or 'onehot'
-                     emb_sz:int|None=None, # Embedding size; None: n_hidden
-                     dropout:float=0., # Dropout on each layer's output
-                     input_dropout:float=0., # Dropout on the input vectors
-                     weight_dropout:float=0., # DropConnect on the recurrent weights (AWD-LSTM)
-                     tie_weights:bool=False, # Share the embedding's weights with the decoder (needs emb_sz == n_hidden)
+                     arch:str='lstm', # The model's `cell`: 'lstm', 'gru', 'rnn', 'rnn_relu' or 'elman' (the textbook's)
                      clip:float|None=0.5, # Clip the gradients' norm to this; None or 0: no clipping
                      alpha:float=0., # AR: penalise large outputs of the last layer (AWD-LSTM uses 2)
                      beta:float=0., # TAR: penalise fast-changing outputs of the last layer (AWD-LSTM uses 1)
                      bf16:bool=False, # bfloat16 autocast: on CUDA, or on a CPU with native bfloat16 (else slower)
                      state_resets:float=0.05, # The chance that a training stream starts a batch from the zero state
                      keep_best:bool=True, # Load the best epoch's weights (lowest valid_loss) when a fit ends
-                     progress:bool|None=None, # Progress bars (True), one line per epoch (False); None: bars only in a terminal or notebook
+                     progress:bool|None=None, # Bars (True), a line per epoch (False); None: bars in a terminal
                      metrics=None, # Default: accuracy, perplexity and bits per character
                      cbs=None, # More callbacks
-                     **kwargs, # Passed to `CharLearner` (fastai's `Learner`): `opt_func`, `lr`, `wd`, `path`...
-                    )->CharLearner:
+                     **kwargs, # `CharRNN`'s options (`n_hidden`, `dropout`...), then `CharLearner`'s (`lr`, `wd`...)
+                    )->CharLearner: # With the model's weights freshly initialised
     "A `CharLearner` training a `CharRNN` on `dls`, with the callbacks and metrics a character model needs"
-    if arch not in CharRNN.cells: raise CharRNNError(f"Unknown arch {arch!r}: use one of {', '.join(map(repr, CharRNN.cells))}.")
+    check_choice('arch', arch, CharRNN.cells)
     vocab = getattr(dls, 'vocab', None)
-    if not isinstance(vocab, CharVocab): raise CharRNNError("dls has no character vocabulary (dls.vocab): build the DataLoaders with char_dls.")
-    model = CharRNN(len(vocab), n_hidden, n_layers, arch, input=input, emb_sz=emb_sz, dropout=dropout,
-                    input_dropout=input_dropout, weight_dropout=weight_dropout, tie_weights=tie_weights)
+    if not isinstance(vocab, CharVocab):
+        raise CharRNNError("dls has no character vocabulary (dls.vocab): build the DataLoaders with char_dls.")
+    model = CharRNN(len(vocab), cell=arch, **{k: kwargs.pop(k) for k in _MODEL_OPTIONS if k in kwargs})
     if metrics is None: metrics = [CharAccuracy(), Perplexity(), BitsPerChar()]
-    learn = CharLearner(dls, model, metrics=metrics, cbs=char_rnn_cbs(clip, alpha, beta, bf16, keep_best, state_resets=state_resets) + L(cbs), **kwargs)
+    cbs = char_rnn_cbs(clip, alpha, beta, bf16, keep_best, state_resets=state_resets) + L(cbs)
+    learn = CharLearner(dls, model, metrics=metrics, cbs=cbs, **kwargs)
     if not (interactive() if progress is None else progress): learn.remove_cb(ProgressCallback).add_cb(EpochLines())
     return learn
+
+char_rnn_learner.__delwrap__ = CharRNN.__init__ # where docments (and so the docs) find the model options' docs
 
 # %% ../nbs/04_learner.ipynb #37191226
 @dispatch
@@ -506,74 +381,3 @@ def show_results(x:LMTensorText, y:TensorChars, samples, outs, ctxs=None, max_n=
     df = pd.DataFrame(rows, columns=['input', 'target', 'prediction']).map(lambda s: s.replace('\n', '↵'))
     display_df(df)
     return df
-
-# %% ../nbs/04_learner.ipynb #5ff7c502
-@patch
-def save_checkpoint(self:CharLearner,
-                    path, # The file to write, e.g. `models/run.ckpt.safetensors`
-                   )->Path:
-    "Write a resumable checkpoint of the last finished epoch to `path`, atomically"
-    tensors, meta = self.snapshot or self.checkpoint_state()
-    data = safetensors_bytes(tensors, metadata={_CHECKPOINT_KEY: json.dumps(meta)})
-    atomic_write(path, data)
-    return Path(path)
-
-# %% ../nbs/04_learner.ipynb #c5e436a0
-def read_checkpoint(path)->dict:
-    "The JSON part of the checkpoint at `path`: config, vocabulary, epochs done, schedule, history"
-    path = Path(path)
-    if not path.is_file(): raise CharRNNError(f"There is no checkpoint at {path}: check the path, or write one with save_checkpoint or CheckpointCallback.")
-    try:
-        with safe_open(path, 'pt') as f: return json.loads(f.metadata()[_CHECKPOINT_KEY])
-    except (SafetensorError, OSError, TypeError, KeyError, ValueError):
-        raise CharRNNError(f"{path} is not a checkpoint written by save_checkpoint: give the .safetensors file that save_checkpoint or CheckpointCallback wrote.") from None
-
-# %% ../nbs/04_learner.ipynb #c171cb86
-_ARCH_KEYS = ('vocab_sz', 'n_hidden', 'n_layers', 'cell', 'input', 'emb_sz', 'tie_weights')
-
-@patch
-def _check_fits(self:CharLearner, meta:dict, path):
-    "Raise, saying what differs, unless the checkpoint `meta` was made for this vocabulary and architecture"
-    theirs, ours = meta['vocab'], getattr(getattr(self.dls, 'vocab', None), 'itos', None)
-    if theirs != ours:
-        theirs, ours = theirs or [], ours or []
-        only = [f"only {where}: {describe_chars(sorted(set(a) - set(b)))}" for where, a, b in (('there', theirs, ours), ('here', ours, theirs)) if set(a) - set(b)]
-        raise CharRNNError(f"The checkpoint at {path} was made for another vocabulary ({'; '.join([f'{len(theirs)} characters there, {len(ours)} here'] + only)}): "
-                           "build the DataLoaders with its vocabulary, char_dls(text, vocab=read_checkpoint(path)['vocab']).")
-    cfg = getattr(self.model, 'config', {})
-    diffs = [f"{k}={meta['config'].get(k)!r} there, {cfg.get(k)!r} here" for k in _ARCH_KEYS if meta['config'].get(k) != cfg.get(k)]
-    if diffs: raise CharRNNError(f"The checkpoint at {path} was made for another architecture ({'; '.join(diffs)}): "
-                                 "build the learner with the checkpoint's settings, read_checkpoint(path)['config'].")
-
-# %% ../nbs/04_learner.ipynb #1e039a11
-@patch
-def load_checkpoint(self:CharLearner,
-                    path, # A file written by `save_checkpoint` or `CheckpointCallback`
-                   )->dict: # The checkpoint's JSON part (see `read_checkpoint`)
-    "Put the learner in the state the checkpoint at `path` holds"
-    meta = read_checkpoint(path)
-    self._check_fits(meta, path)
-    tensors = load_file(path)
-    self._load_weights(tensors, meta)
-    _set_random_states(_join_tensors(meta['rng'], tensors))
-    self.history_rows, self.chars_seen, self.train_seconds = list(meta['history']), meta['chars_seen'], meta['train_seconds']
-    self.epochs_done, self.fit_call, self.snapshot = meta['epochs_done'], meta['fit_call'], (tensors, meta)
-    best = meta['best'] and {**meta['best'], 'state': _join_tensors(meta['best']['state'], tensors, next(self.model.parameters()).device)}
-    self._pending = dict(smooth_loss=meta['smooth_loss'], best=best)
-    return meta
-
-@patch
-def resume(self:CharLearner,
-           path, # A file written by `save_checkpoint` or `CheckpointCallback`
-           cbs=None, # Callbacks for the rest of the fit (a fit's callbacks are not saved), e.g. a `CheckpointCallback`
-          ):
-    "Load the checkpoint at `path` and finish its schedule, as if training had never stopped"
-    meta = read_checkpoint(path)
-    call, done = meta['fit_call'], meta['epochs_done']
-    if call is None: raise CharRNNError(f"The checkpoint at {path} records no schedule to finish (it was not written during "
-                                        "fit, fit_one_cycle or fit_flat_cos): load it with load_checkpoint and call a fit method with start_epoch.")
-    n = call['args']['n_epoch']
-    if done >= n: raise CharRNNError(f"The checkpoint at {path} has finished all {n} epochs of its schedule, so there is "
-                                     "nothing to resume: load it with load_checkpoint and fit again to train more.")
-    self.load_checkpoint(path)
-    getattr(self, call['method'])(**_from_json(call['args']), start_epoch=done, cbs=cbs)

@@ -1,4 +1,4 @@
-"""The from-scratch Elman RNN that reads like the textbook's equations, and `CharRNN`: one-hot or embedded characters through a stack of Elman, RNN, LSTM or GRU layers, with a hidden state carried from batch to batch.
+"""The textbook's Elman RNN, written as its equations, and `CharRNN`: a stack of recurrent layers with a carried state.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/models.html.md"""
 
@@ -151,7 +151,8 @@ class SeqDropout(nn.Module):
 
 # %% ../nbs/03_models.ipynb #6969c0c1
 _torch_rnns = {'rnn': ('RNN', 'tanh'), 'rnn_relu': ('RNN', 'relu'), 'lstm': ('LSTM', None), 'gru': ('GRU', None)}
-_torch_cells = {'rnn': torch.rnn_tanh_cell, 'rnn_relu': torch.rnn_relu_cell, 'lstm': torch.lstm_cell, 'gru': torch.gru_cell}
+_torch_cells = {'rnn': torch.rnn_tanh_cell, 'rnn_relu': torch.rnn_relu_cell, 'lstm': torch.lstm_cell,
+                'gru': torch.gru_cell}
 
 class TorchLayer(nn.Module):
     "One layer of torch's RNN, LSTM or GRU, taking and returning the state batch first: (bs, n_hidden), or (h, c)"
@@ -185,7 +186,7 @@ class TorchLayer(nn.Module):
                  x:Tensor, # One input per row (bs, n_in)
                  h, # The state before it: (bs, n_hidden), or an (h, c) pair for the LSTM
                 ): # The output (bs, n_hidden), and the new state
-        "One time step without the sequence axis, through torch's fused cell function: the numbers of `self.rnn`, with a fraction of its overhead"
+        "One time step without the sequence axis, through torch's fused cell function: `self.rnn`'s numbers, faster"
         r = self.rnn
         h = _torch_cells[self.cell](x, h, r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)
         return (h[0] if self.cell == 'lstm' else h), h
@@ -204,6 +205,7 @@ class CharRNN(nn.Module):
     "A character-level language model: one-hot or embedded characters, `n_layers` recurrent layers, a linear decoder"
     cells = ('elman', 'rnn', 'rnn_relu', 'lstm', 'gru')
     inputs = ('onehot', 'embedding')
+    regularisers = ('dropout', 'input_dropout', 'weight_dropout') # options that shape no weights
     def __init__(self,
                  vocab_sz:int, # Number of distinct characters
                  n_hidden:int=256, # Units per layer
@@ -217,24 +219,21 @@ class CharRNN(nn.Module):
                  tie_weights:bool=False, # Decoder shares the embedding's weights (needs emb_sz == n_hidden)
                 ):
         super().__init__()
-        check_whole('vocab_sz', vocab_sz); check_whole('n_hidden', n_hidden); check_whole('n_layers', n_layers)
-        check_choice('cell', cell, self.cells); check_choice('input', input, self.inputs)
-        for name, p in dict(dropout=dropout, input_dropout=input_dropout, weight_dropout=weight_dropout).items():
-            check_prob(name, p)
+        store_attr()
+        self.check_options(**self.config)
         if input == 'onehot' and emb_sz is not None:
-            raise CharRNNError(f"emb_sz={emb_sz} is only used with input='embedding': leave emb_sz=None for one-hot input.")
-        if input == 'embedding' and emb_sz is not None: check_whole('emb_sz', emb_sz)
+            raise CharRNNError(f"emb_sz={emb_sz} is only used with input='embedding': leave emb_sz=None for one-hot "
+                               "input.")
         if tie_weights and input == 'onehot':
             raise CharRNNError("tie_weights=True needs input='embedding': one-hot input has no weight matrix to share.")
         if tie_weights and emb_sz not in (None, n_hidden):
-            raise CharRNNError(f"tie_weights=True needs emb_sz == n_hidden, got emb_sz={emb_sz} and n_hidden={n_hidden}: "
-                               "leave emb_sz=None or make them equal.")
-        store_attr()
+            raise CharRNNError(f"tie_weights=True needs emb_sz == n_hidden, got emb_sz={emb_sz} and "
+                               f"n_hidden={n_hidden}: leave emb_sz=None or make them equal.")
         n_in = vocab_sz if input == 'onehot' else emb_sz or n_hidden
         if input == 'onehot': self.encoder = OneHot(vocab_sz)
         else:
             self.encoder = nn.Embedding(vocab_sz, n_in)
-            nn.init.uniform_(self.encoder.weight, -0.1, 0.1) # small: as tied decoder weights, N(0,1) would give huge logits
+            nn.init.uniform_(self.encoder.weight, -0.1, 0.1) # small: tied to the decoder, N(0,1) gives huge logits
         self.layers = nn.ModuleList(ElmanLayer(n, n_hidden) if cell == 'elman' else TorchLayer(cell, n, n_hidden)
                                     for n in [n_in] + [n_hidden]*(n_layers - 1))
         self.input_drop, self.drop = SeqDropout(input_dropout), SeqDropout(dropout)
@@ -255,6 +254,20 @@ class CharRNN(nn.Module):
     def config(self)->dict:
         "The constructor's arguments: `CharRNN(**m.config)` builds the same architecture"
         return {k: getattr(self, k) for k in inspect.signature(CharRNN.__init__).parameters if k != 'self'}
+
+# %% ../nbs/03_models.ipynb #ff1d651a
+@patch(cls_method=True)
+def check_options(cls:CharRNN,
+                  names:dict|None=None, # How a message names each option, e.g. `{'n_hidden': '--hidden'}`
+                  **options, # Any of the constructor's arguments
+                 ):
+    "Raise `CharRNNError` on the first of `options` out of range"
+    name = lambda k: (names or {}).get(k, k)
+    for k, v in options.items():
+        if k in ('vocab_sz', 'n_hidden', 'n_layers'): check_whole(name(k), v)
+        if k == 'emb_sz' and v is not None and options.get('input') != 'onehot': check_whole(name(k), v)
+        if k in ('cell', 'input'): check_choice(name(k), v, cls.cells if k == 'cell' else cls.inputs)
+        if k in cls.regularisers: check_prob(name(k), v)
 
 # %% ../nbs/03_models.ipynb #c7d257f8
 @patch

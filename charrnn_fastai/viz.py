@@ -1,4 +1,4 @@
-"""Karpathy-style pictures of a character model: text coloured by a neuron, the model's guesses, training curves.
+"""Karpathy-style pictures of a character model: text coloured by a neuron, the model's guesses.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/viz.html.md"""
 
@@ -22,7 +22,7 @@ from .models import CharRNN
 # %% auto #0
 __all__ = ['model_and_vocab', 'encode_marked', 'lstm_cells', 'TextTrace', 'trace_text', 'value_color', 'char_span', 'VizHTML',
            'activation_row', 'show_activations', 'page_spans', 'prediction_column', 'next_char_losses',
-           'predictions_html', 'show_predictions', 'save_figure', 'plot_training_curves']
+           'predictions_html', 'show_predictions', 'save_figure']
 
 # %% ../nbs/06_viz.ipynb #9320b7f5
 def model_and_vocab(model, # A `CharRNN`, a learner (`.model`, `.dls.vocab`) or a bundle (`.model`, `.vocab`)
@@ -310,24 +310,3 @@ def save_figure(fig, # A matplotlib figure
     fig.savefig(buf, format=fmt, dpi=120, bbox_inches='tight')
     atomic_write(path, buf.getvalue())
     return Path(path)
-
-# %% ../nbs/06_viz.ipynb #150ff58c
-def plot_training_curves(history, # A learner's `history` DataFrame, or the learner: one row per epoch
-                         path=None, # Also save the figure here (PNG, SVG, PDF)
-                         x:str='chars', # The column of characters seen so far (a learner's history calls it `chars`)
-                        ):
-    "Validation (and training) loss against characters seen, in nats and bits per character"
-    history = getattr(history, 'history', history)
-    if not isinstance(history, pd.DataFrame): raise CharRNNError(f"plot_training_curves takes a learner or its history DataFrame, not {type(history).__name__}.")
-    missing = [c for c in (x, 'valid_loss') if c not in history]
-    if missing: raise CharRNNError(f"The history lacks the column{'s'[:len(missing)>1]} {', '.join(map(repr, missing))}: pass learn.history, "
-                                   f"or a DataFrame with {x!r} and 'valid_loss' (nats per character).")
-    if history.empty: raise CharRNNError("The history is empty: train for at least one epoch first.")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if 'train_loss' in history: ax.plot(history[x], history.train_loss, 'o-', label='training loss')
-    ax.plot(history[x], history.valid_loss, 'o-', label='validation loss')
-    ax.set(xlabel='characters seen', ylabel='loss (nats per character)', title='Training curves')
-    ax.secondary_yaxis('right', functions=(lambda n: n / math.log(2), lambda b: b * math.log(2))).set_ylabel('bits per character')
-    ax.legend()
-    if path is not None: save_figure(fig, path)
-    return fig
