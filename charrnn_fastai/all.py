@@ -12,3 +12,4 @@ from .memory import *
 from .export import *
 from .distributed import *
 from .serve import *
+from .finetune import *
