@@ -17,3 +17,4 @@ from .memory import *
 from .export import *
 from .distributed import *
 from .serve import *
+from .finetune import *

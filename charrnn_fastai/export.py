@@ -7,6 +7,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/export.html.md"""
 # %% ../nbs/07_export.ipynb #020eeb57
 from __future__ import annotations
 import hashlib
+import importlib.resources
 import json
 import math
 import os
@@ -28,8 +29,8 @@ from .generate import generate, stream
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BUNDLE_JSON', 'model_tensors', 'bundle_info', 'write_bundle', 'save_bundle',
-           'sniff_file', 'read_bundle_info', 'read_weights', 'bundle_model', 'as_device', 'CharBundle', 'load_bundle',
-           'load_learner_pickle']
+           'sniff_file', 'read_bundle_info', 'read_weights', 'bundle_model', 'as_device', 'CharBundle',
+           'shipped_bundles', 'bundle_path', 'load_bundle', 'load_learner_pickle']
 
 # %% ../nbs/07_export.ipynb #e1480ac3
 BUNDLE_FORMAT = 'charrnn_fastai.bundle' # bundle.json's `format`: what the folder is
@@ -251,12 +252,26 @@ class CharBundle:
         quality = '' if loss is None else f", valid loss {loss:.4f} nats/char ({loss/math.log(2):.4f} bpc)"
         return f"CharBundle({c['n_layers']}×{c['n_hidden']} {c['cell']}, {len(self.vocab)} chars{quality}, on {self.device})"
 
+# %% ../nbs/07_export.ipynb #0b2b5005
+def shipped_bundles()->Path:
+    "The package's folder of shipped bundles: one bundle folder per model, named as the model"
+    return Path(str(importlib.resources.files('charrnn_fastai')))/'bundles'
+
+def bundle_path(path:Path|str, # A bundle folder, or the name of a shipped bundle, e.g. 'pretrained'
+                root:Path|None=None, # The folder of shipped bundles; None: `shipped_bundles()`
+               )->Path:
+    "`path` if it exists or is not a plain name; else the shipped bundle of that name, if there is one"
+    p = Path(path)
+    if p.exists() or not (isinstance(path, str) and re.fullmatch(r'\w[\w.-]*', path)): return p
+    named = Path(ifnone(root, shipped_bundles()))/path
+    return named if (named/BUNDLE_JSON).is_file() else p
+
 # %% ../nbs/07_export.ipynb #4678f20e
-def load_bundle(path:Path|str, # The bundle folder that `save_bundle` wrote
+def load_bundle(path:Path|str, # The bundle folder that `save_bundle` wrote, or a shipped bundle's name ('pretrained')
                 device=None, # Where the model goes: 'cpu', 'cuda', a `torch.device`; None for the CPU
                )->CharBundle:
     "Load the bundle at `path` onto `device`, checking every part first, without fastai and without unpickling anything"
-    device, path = as_device(device), Path(path)
+    device, path = as_device(device), bundle_path(path)
     info = read_bundle_info(path)
     model, vocab = bundle_model(info, read_weights(path, info))
     return CharBundle(model.to(device).eval(), vocab, info, path)
