@@ -6,7 +6,7 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import math, shlex, sys, tempfile, time, warnings
+import inspect, math, shlex, sys, tempfile, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -23,9 +23,9 @@ from .viz import save_figure
 from .neurons import write_viz_page
 
 # %% auto #0
-__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'writable_folder', 'model_options', 'check_checkpoint', 'check_resumable',
-           'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train', 'clean_prime', 'charrnn_sample',
-           'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus', 'charrnn_corpora']
+__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'writable_folder', 'model_options', 'init_options', 'check_checkpoint',
+           'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train', 'clean_prime',
+           'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus', 'charrnn_corpora']
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -56,6 +56,18 @@ def model_options(flags:dict, # charrnn-train's arguments, by name
     options = {o: flags[f] for f, o in MODEL_FLAGS.items()}
     CharRNN.check_options({o: f'--{f}' for f, o in MODEL_FLAGS.items()}, **options)
     return options
+
+# %% ../nbs/08_cli.ipynb #41d08118
+def init_options(config:dict, # The `--init-from` bundle's model config (`CharRNN.config`)
+                 model:dict, # `CharRNN`'s options from the command line (`model_options`)
+                 given:set, # The flags of `MODEL_FLAGS` set to something other than their defaults
+                )->dict:
+    "The model options a run from a bundle takes from the command line: the dropout, if given; the rest is the bundle's"
+    for flag in sorted(given - {'dropout'}):
+        o = MODEL_FLAGS[flag]
+        check_option(model[o] == config[o], f'--{flag}', model[o],
+                     f"the --init-from bundle's {config[o]!r}, since the architecture comes from the bundle (leave --{flag} out)")
+    return {'dropout': model['dropout']} if 'dropout' in given else {}
 
 # %% ../nbs/08_cli.ipynb #a32cd058
 CHECKPOINT = 'checkpoint.safetensors' # the unfinished run's checkpoint, in the output folder
@@ -198,9 +210,11 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   threads:int=0, # CPU threads for torch; 0: one per idle core (by the load average), at least 1
                   prime:str='', # Text the samples start from
                   sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
+                  init_from:str=None, # Start from this bundle (folder, or shipped name: 'pretrained'), not random weights
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
-    model = model_options(locals())
+    flags = dict(locals())
+    model = model_options(flags)
     sources = list(source) or ['shakespeare']
     rate = _check_train_options(epochs, lr, bs, seq_len, precision, state_resets)
     check_option(threads >= 0, '--threads', threads, "a whole number >= 0 (0: one per idle core)")
@@ -217,17 +231,27 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     import charrnn_fastai.distributed # `learn.distrib_ctx`: several processes, when torchrun or accelerate started them
     set_seed(seed, reproducible=True)
     corpus = sources if len(sources) > 1 else sources[0]
-    dls = char_dls(load_corpus(corpus), bs=bs, seq_len=seq_len, device=dev)
-    if unknown := dls.vocab.unknown_chars(prime):
-        raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made "
-                           "of the text's characters.")
     bf16 = native_bf16(dev) if precision == 'auto' else precision == 'bf16'
     cbs = [CheckpointCallback(ckpt)]
     if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
-    learn = char_rnn_learner(dls, model.pop('cell'), **model, bf16=bf16, state_resets=state_resets, cbs=cbs, path=out,
-                             model_dir='.')
+    options = dict(bf16=bf16, state_resets=state_resets, cbs=cbs, path=out, model_dir='.')
+    if init_from:
+        from charrnn_fastai.export import load_bundle
+        from charrnn_fastai.finetune import fine_tune_learner
+        base, defaults = load_bundle(init_from), inspect.signature(charrnn_train).parameters
+        given = {f for f in MODEL_FLAGS if flags[f] != defaults[f].default}
+        learn = fine_tune_learner(load_corpus(corpus), base, bs=bs, seq_len=seq_len, device=dev,
+                                  **init_options(base.model.config, model, given), **options)
+    else:
+        dls = char_dls(load_corpus(corpus), bs=bs, seq_len=seq_len, device=dev)
+        learn = char_rnn_learner(dls, model.pop('cell'), **model, **options)
+    dls, cfg = learn.dls, learn.model.config
+    if unknown := dls.vocab.unknown_chars(prime):
+        raise CharRNNError(f"--prime has characters the text does not ({describe_chars(unknown)}): give a prime made "
+                           "of the text's characters.")
     n_params = sum(p.numel() for p in learn.model.parameters())
-    print(f"{layers}×{hidden} {arch}, {n_params:,} parameters, on {dev} in {'bfloat16' if bf16 else 'float32'}: "
+    print(f"{cfg['n_layers']}×{cfg['n_hidden']} {cfg['cell']}, {n_params:,} parameters, on {dev} in "
+          f"{'bfloat16' if bf16 else 'float32'}: "
           f"{dls.train.n_chars:,} training and {dls.valid.n_chars:,} validation characters of "
           f"{', '.join(map(str, sources))}; bs {bs}, seq_len {seq_len}, {epochs} epochs, {torch.get_num_threads()} "
           f"CPU thread{'s'[:torch.get_num_threads() > 1]}")
