@@ -65,8 +65,8 @@ def init_options(config:dict, # The `--init-from` bundle's model config (`CharRN
     "The model options a run from a bundle takes from the command line: the dropout, if given; the rest is the bundle's"
     for flag in sorted(given - {'dropout'}):
         o = MODEL_FLAGS[flag]
-        check_option(model[o] == config[o], f'--{flag}', model[o],
-                     f"the --init-from bundle's {config[o]!r}, since the architecture comes from the bundle (leave --{flag} out)")
+        check_option(model[o] == config[o], f'--{flag}', model[o], f"the --init-from bundle's {config[o]!r}, "
+                     f"since the architecture comes from the bundle (leave --{flag} out)")
     return {'dropout': model['dropout']} if 'dropout' in given else {}
 
 # %% ../nbs/08_cli.ipynb #a32cd058
@@ -210,7 +210,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   threads:int=0, # CPU threads for torch; 0: one per idle core (by the load average), at least 1
                   prime:str='', # Text the samples start from
                   sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
-                  init_from:str=None, # Start from this bundle (folder, or shipped name: 'pretrained'), not random weights
+                  init_from:str=None, # Start from this bundle (a folder, or a shipped bundle's name), not random weights
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     flags = dict(locals())
