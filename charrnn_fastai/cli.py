@@ -210,7 +210,7 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
                   threads:int=0, # CPU threads for torch; 0: one per idle core (by the load average), at least 1
                   prime:str='', # Text the samples start from
                   sample_every:int=0, # Also print a sample after every this many epochs; 0: only the closing one
-                  init_from:str=None, # Start from this bundle (a folder, or a shipped bundle's name), not random weights
+                  init_from:str=None, # Start from this bundle (folder or shipped name), not from random weights
                  ):
     "Train a character model and write its bundle, history.csv, loss.png and a sample into --out"
     flags = dict(locals())
