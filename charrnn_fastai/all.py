@@ -14,4 +14,5 @@ from .gradflow import *
 from .memory import *
 from .export import *
 from .distributed import *
+from .sampler import *
 from .serve import *
