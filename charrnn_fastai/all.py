@@ -16,5 +16,6 @@ from .gradflow import *
 from .memory import *
 from .export import *
 from .distributed import *
+from .sampler import *
 from .serve import *
 from .finetune import *
