@@ -88,15 +88,17 @@ class StreamsDDP(DistributedDataParallel):
 def _sum_over_processes(met, # A metric with a running `total` and `count`
                         accelerator): # accelerate's `Accelerator`
     "Replace `met`'s total and count by their sums over all processes"
-    t = accelerator.reduce(torch.tensor([float(met.total), float(met.count)], dtype=torch.float64, device=accelerator.device), 'sum')
+    t = accelerator.reduce(torch.tensor([float(met.total), float(met.count)], dtype=torch.float64,
+                                        device=accelerator.device), 'sum')
     met.total, met.count = t[0], t[1].item()
 
 class StreamsTrainer(Callback):
-    "Train in one of several processes: the model in `DistributedDataParallel`, each loader cut to this process's streams, validation metrics summed"
+    "One of several processes: the model in `DistributedDataParallel`, loaders cut to its streams, metrics summed"
     order = 11 # fastai's `DistributedTrainer`: before the recorder
     def __init__(self, **kwargs): # Passed to accelerate's `Accelerator`, e.g. `mixed_precision`
         try: from accelerate import Accelerator
-        except ImportError: raise CharRNNError("Training in several processes needs accelerate: pip install 'charrnn-fastai[distributed]'.") from None
+        except ImportError: raise CharRNNError("Training in several processes needs accelerate: "
+                                              "pip install 'charrnn-fastai[distributed]'.") from None
         self.accelerator = Accelerator(**{'cpu': not torch.cuda.is_available(), **kwargs})
 
     def before_fit(self):
@@ -104,17 +106,19 @@ class StreamsTrainer(Callback):
         self.learn.model = acc.prepare(self.model)
         if isinstance(self.model, DistributedDataParallel): self.model.__class__ = StreamsDDP
         self.old_dls, self.old_logger = list(self.dls.loaders), self.learn.logger
-        self.learn.dls.loaders = [shard_streams(dl, acc.process_index, acc.num_processes, acc.device) for dl in self.old_dls]
+        self.learn.dls.loaders = [shard_streams(dl, acc.process_index, acc.num_processes, acc.device)
+                                  for dl in self.old_dls]
         if acc.process_index: self.learn.logger = noop
 
     def after_loss(self):
         "A non-finite loss in any process is made non-finite in all, so that `DivergenceGuard` stops them together"
         if not self.training: return
-        bad = self.accelerator.reduce(torch.tensor([float(not torch.isfinite(self.learn.loss_grad))], device=self.accelerator.device), 'sum')
+        bad = self.accelerator.reduce(torch.tensor([float(not torch.isfinite(self.learn.loss_grad))],
+                                                   device=self.accelerator.device), 'sum')
         if bad.item(): self.learn.loss_grad = self.learn.loss_grad * float('nan')
 
     def after_epoch(self):
-        "Count the characters every process trained on in the history, not only this one's share (in a fit: `lr_find` counts none)"
+        "History counts the characters all processes trained on, not only this one's (in a fit: `lr_find` counts none)"
         if _in_fit(self): self.learn.training_state.chars *= self.accelerator.num_processes
 
     def after_validate(self):
@@ -122,9 +126,10 @@ class StreamsTrainer(Callback):
             if isinstance(met, (CharLoss, CharAccuracy)): _sum_over_processes(met, self.accelerator)
 
     def after_fit(self):
-        "Give the learner back its model, loaders and logger (also called by `distrib_ctx` when a fit stops with an exception)"
+        "Give the learner back its model, loaders and logger (`distrib_ctx` calls it too when a fit raises)"
         if not hasattr(self, 'old_dls'): return
-        self.learn.model, self.learn.dls.loaders, self.learn.logger = getattr(self.model, 'module', self.model), self.old_dls, self.old_logger
+        self.learn.model, self.learn.dls.loaders, self.learn.logger = (getattr(self.model, 'module', self.model),
+                                                                       self.old_dls, self.old_logger)
         del self.old_dls, self.old_logger
 
 # %% ../nbs/09_distributed.ipynb #ec11da98
@@ -133,12 +138,12 @@ class StreamsTrainer(Callback):
 def distrib_ctx(self:CharLearner,
                 **kwargs, # Passed to accelerate's `Accelerator`, e.g. `mixed_precision='bf16'`
                ):
-    "Train in every process that `accelerate launch` or `torchrun` started, each on its share of the streams; a no-op in a single process"
+    "Train in each process `accelerate launch` or `torchrun` started, on its share of the streams; else a no-op"
     world = num_distrib()
     if world <= 1: yield self; return
     for dl in self.dls.loaders: check_world(dl.bs, world)
     cb, logger = StreamsTrainer(**kwargs), self.logger
-    bars = [c for c in self.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else [] # only the first process shows them
+    bars = [c for c in self.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else [] # only rank 0 shows them
     self.remove_cbs(bars).add_cb(cb)
     try: yield self
     finally:

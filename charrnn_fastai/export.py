@@ -1,4 +1,4 @@
-"""Model bundles: safetensors weights and a JSON description in one folder, written atomically, loaded and sampled on any device without fastai and without unpickling anything.
+"""Model bundles: safetensors weights + JSON in one folder, written atomically, loaded anywhere, no fastai or pickle.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/export.html.md"""
 
@@ -52,7 +52,9 @@ def model_tensors(model:nn.Module, # Any module; its `state_dict` is read
 def _json_safe(name, o):
     "`o`, checked to be JSON-serialisable"
     try: json.dumps(o)
-    except (TypeError, ValueError) as e: raise CharRNNError(f"The bundle's {name} must be JSON-serialisable ({e}): pass plain numbers, strings, lists and dicts.") from None
+    except (TypeError, ValueError) as e:
+        raise CharRNNError(f"The bundle's {name} must be JSON-serialisable ({e}): pass plain numbers, strings, lists "
+                           "and dicts.") from None
     return o
 
 def bundle_info(model:CharRNN, # The model: its `config` is recorded
@@ -64,11 +66,14 @@ def bundle_info(model:CharRNN, # The model: its `config` is recorded
                )->dict:
     "The content of `bundle.json`, less the weights file's name and hash"
     if len(vocab) != model.vocab_sz:
-        raise CharRNNError(f"The vocabulary has {len(vocab)} characters but the model was built for vocab_sz={model.vocab_sz}: save the model with the vocabulary it was trained on.")
+        raise CharRNNError(f"The vocabulary has {len(vocab)} characters but the model was built for "
+                           f"vocab_sz={model.vocab_sz}: save the model with the vocabulary it was trained on.")
     valid_loss = None if valid_loss is None else float(valid_loss)
-    return dict(format=BUNDLE_FORMAT, format_version=BUNDLE_VERSION, library_version=__version__, torch_version=torch.__version__,
+    return dict(format=BUNDLE_FORMAT, format_version=BUNDLE_VERSION, library_version=__version__,
+                torch_version=torch.__version__,
                 created=datetime.now(timezone.utc).isoformat(timespec='seconds'), config=model.config,
-                vocab=json.loads(vocab.to_json()), corpus=_json_safe('corpus', corpus), summary=_json_safe('summary', summary),
+                vocab=json.loads(vocab.to_json()), corpus=_json_safe('corpus', corpus),
+                summary=_json_safe('summary', summary),
                 valid_loss=valid_loss, bpc=None if valid_loss is None else valid_loss / math.log(2),
                 meta=_json_safe('meta', meta))
 
@@ -82,7 +87,8 @@ def _remove_stale(path:Path):
     "Delete the temp files and the weights files in bundle folder `path` that its `bundle.json` does not name"
     keep = _named_weights(path)
     for f in path.iterdir():
-        if f.name != keep and (_weights_name.fullmatch(f.name) or f.name.startswith(TEMP_PREFIX)): f.unlink(missing_ok=True)
+        if f.name != keep and (_weights_name.fullmatch(f.name) or f.name.startswith(TEMP_PREFIX)):
+            f.unlink(missing_ok=True)
 
 # %% ../nbs/07_export.ipynb #cbdf6d52
 def write_bundle(path:Path|str, # The bundle folder; created if missing, replaced if it is a bundle
@@ -91,22 +97,23 @@ def write_bundle(path:Path|str, # The bundle folder; created if missing, replace
                 )->Path:
     "Write a bundle so that a crash at any point leaves `path` holding the old bundle or the new one, whole"
     path = Path(path)
-    if path.exists() and not path.is_dir(): raise CharRNNError(f"{path} is a file: a bundle is a folder, so choose a folder (new or not) for it.")
+    if path.exists() and not path.is_dir():
+        raise CharRNNError(f"{path} is a file: a bundle is a folder, so choose a folder (new or not) for it.")
     data = safetensors_bytes(tensors)
     digest = hashlib.sha256(data).hexdigest()
     info = {**info, 'weights': f'model-{digest[:16]}.safetensors', 'weights_sha256': digest}
     path.mkdir(parents=True, exist_ok=True)
     try:
-        atomic_write(path/info['weights'], data)                                         # 1. new weights, under a new name
+        atomic_write(path/info['weights'], data) # 1. new weights, under a new name
         atomic_write(path/BUNDLE_JSON, json.dumps(info, indent=1, ensure_ascii=False).encode('utf-8')) # 2. commit
-    finally: _remove_stale(path)                                                            # 3. drop what bundle.json does not name
+    finally: _remove_stale(path) # 3. drop what bundle.json does not name
     return path
 
 # %% ../nbs/07_export.ipynb #610959c7
 def _from_learner(learn):
     "The model, vocabulary, training summary and validation loss a learner holds"
     summary = getattr(learn, 'train_summary', None) # a `CharLearner`'s; a plain fastai `Learner` has none
-    best = getattr(getattr(learn, 'keep_best', None), 'best', None) # the loss of the weights `KeepBest` put back at the end of the fit
+    best = getattr(getattr(learn, 'keep_best', None), 'best', None) # the loss of the weights `KeepBest` restored
     valid_loss = float(best) if best is not None and math.isfinite(best) else (summary or {}).get('final_valid_loss')
     return learn.model, learn.dls.vocab, summary, valid_loss
 
@@ -118,13 +125,16 @@ def save_bundle(obj, # A trained learner, or a `CharRNN` (then pass `vocab`)
                 valid_loss:float|None=None, # Validation loss in nats per character (the learner's by default)
                 meta:dict|None=None, # Anything else to keep with the model (JSON-safe)
                )->Path: # The bundle folder
-    "Save a model, its vocabulary and what is known about its training as a bundle at `path`: safetensors + JSON, atomically"
+    "Save a model, its vocabulary and its training record as a bundle at `path`: safetensors + JSON, atomically"
     if hasattr(obj, 'model') and hasattr(obj, 'dls'):
         model, learn_vocab, learn_summary, learn_loss = _from_learner(obj)
-        vocab, summary, valid_loss = ifnone(vocab, learn_vocab), ifnone(summary, learn_summary), ifnone(valid_loss, learn_loss)
+        vocab, summary, valid_loss = (ifnone(vocab, learn_vocab), ifnone(summary, learn_summary),
+                                      ifnone(valid_loss, learn_loss))
     else: model = obj
-    if not isinstance(model, CharRNN): raise CharRNNError(f"save_bundle saves a CharRNN or a learner holding one, not {type(model).__name__}.")
-    if vocab is None: raise CharRNNError("save_bundle needs the vocabulary when given a bare model: pass vocab=, the CharVocab it was trained with.")
+    if not isinstance(model, CharRNN): raise CharRNNError("save_bundle saves a CharRNN or a learner holding one, not "
+                                                          f"{type(model).__name__}.")
+    if vocab is None: raise CharRNNError("save_bundle needs the vocabulary when given a bare model: pass vocab=, the "
+                                         "CharVocab it was trained with.")
     if not isinstance(vocab, CharVocab): vocab = CharVocab(vocab)
     return write_bundle(path, model_tensors(model), bundle_info(model, vocab, corpus, summary, valid_loss, meta))
 
@@ -134,19 +144,24 @@ def sniff_file(path:Path|str)->str:
     with open(path, 'rb') as f: head = f.read(9)
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5: return 'pickle' # PROTO opcode, protocols 2-5
     if head[:4] == b'PK\x03\x04': return 'zip' # what torch.save (and so fastai's learn.export) writes, a pickle inside
-    if len(head) == 9 and head[8:] == b'{' and int.from_bytes(head[:8], 'little') < Path(path).stat().st_size: return 'safetensors'
+    if len(head) == 9 and head[8:] == b'{' and int.from_bytes(head[:8], 'little') < Path(path).stat().st_size:
+        return 'safetensors'
     return 'unknown'
 
 # %% ../nbs/07_export.ipynb #023f95b4
-_pickle_advice = ("unpickling runs whatever code the file holds, so load_bundle never does; if it is a fastai learn.export() "
-                  "file from someone you trust, use load_learner_pickle(path, trust=True)")
+_pickle_advice = ("unpickling runs whatever code the file holds, so load_bundle never does; "
+                  "if it is a fastai learn.export() file from someone you trust, "
+                  "use load_learner_pickle(path, trust=True)")
 
 def _not_a_bundle(path:Path)->str:
     "Why the file at `path` is not a bundle, and what to do, in one sentence"
     return {'pickle': f"{path} is a pickle, not a bundle: {_pickle_advice}.",
-            'zip': f"{path} is a zip archive, as torch.save and fastai's learn.export write with a pickle inside, not a bundle: {_pickle_advice}.",
-            'safetensors': f"{path} is a bare safetensors file, not a bundle: give the folder that save_bundle wrote (it holds {BUNDLE_JSON}).",
-           }.get(sniff_file(path), f"{path} is not a bundle: give the folder that save_bundle wrote (it holds {BUNDLE_JSON}).")
+            'zip': f"{path} is a zip archive, as torch.save and fastai's learn.export write with a pickle inside, not "
+                   f"a bundle: {_pickle_advice}.",
+            'safetensors': f"{path} is a bare safetensors file, not a bundle: give the folder that save_bundle wrote "
+                           f"(it holds {BUNDLE_JSON}).",
+           }.get(sniff_file(path), f"{path} is not a bundle: give the folder that save_bundle wrote (it holds "
+                                   f"{BUNDLE_JSON}).")
 
 def _damaged(jp:Path, what:str)->CharRNNError:
     return CharRNNError(f"{jp} {what}: the bundle is damaged or incomplete, so save it again.")
@@ -156,18 +171,22 @@ def read_bundle_info(path:Path|str, # A bundle folder
                     )->dict: # The content of its `bundle.json`
     "The checked description of the bundle at `path`"
     path = Path(path)
-    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, or write one with save_bundle.")
+    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, or write one with "
+                                             "save_bundle.")
     if not path.is_dir(): raise CharRNNError(_not_a_bundle(path))
     jp = path/BUNDLE_JSON
-    if not jp.is_file(): raise CharRNNError(f"{path} has no {BUNDLE_JSON}, so it is not a bundle: give the folder that save_bundle wrote.")
+    if not jp.is_file(): raise CharRNNError(f"{path} has no {BUNDLE_JSON}, so it is not a bundle: give the folder that "
+                                            "save_bundle wrote.")
     try: info = json.loads(jp.read_text(encoding='utf-8'))
     except ValueError as e: raise _damaged(jp, f"is not valid JSON ({e})") from None
     if not isinstance(info, dict) or info.get('format') != BUNDLE_FORMAT:
-        raise CharRNNError(f"{jp} does not describe a charrnn_fastai bundle (its format is not {BUNDLE_FORMAT!r}): give the folder that save_bundle wrote.")
+        raise CharRNNError(f"{jp} does not describe a charrnn_fastai bundle (its format is not {BUNDLE_FORMAT!r}): "
+                           "give the folder that save_bundle wrote.")
     version = info.get('format_version')
     if not isinstance(version, int): raise _damaged(jp, f"has no whole-number format_version (got {version!r})")
     if version > BUNDLE_VERSION:
-        raise CharRNNError(f"{path} is a bundle of format version {version}, newer than the {BUNDLE_VERSION} that charrnn_fastai {__version__} reads: upgrade charrnn_fastai.")
+        raise CharRNNError(f"{path} is a bundle of format version {version}, newer than the {BUNDLE_VERSION} that "
+                           f"charrnn_fastai {__version__} reads: upgrade charrnn_fastai.")
     missing = [k for k in ('config', 'vocab', 'weights', 'weights_sha256') if k not in info]
     if missing: raise _damaged(jp, f"lacks {', '.join(missing)}")
     return info
@@ -178,39 +197,52 @@ def read_weights(path:Path|str, # A bundle folder
                 )->dict: # Name -> CPU tensor
     "The tensors of the bundle at `path`, checked against the SHA-256 that `bundle.json` records"
     path, name = Path(path), info['weights']
-    if not (isinstance(name, str) and _weights_name.fullmatch(name)): raise _damaged(path/BUNDLE_JSON, f"names no valid weights file (got {name!r})")
+    if not (isinstance(name, str) and _weights_name.fullmatch(name)):
+        raise _damaged(path/BUNDLE_JSON, f"names no valid weights file (got {name!r})")
     wp = path/name
-    if not wp.is_file(): raise CharRNNError(f"The weights file {wp}, named by {BUNDLE_JSON}, is missing: copy the whole bundle folder, or save it again.")
+    if not wp.is_file(): raise CharRNNError(f"The weights file {wp}, named by {BUNDLE_JSON}, is missing: copy the "
+                                            "whole bundle folder, or save it again.")
     data = wp.read_bytes()
     if hashlib.sha256(data).hexdigest() != info['weights_sha256']:
-        raise CharRNNError(f"The weights file {wp} is truncated or corrupted (its SHA-256 is not the one {BUNDLE_JSON} records): copy the bundle again, or save it again.")
+        raise CharRNNError(f"The weights file {wp} is truncated or corrupted (its SHA-256 is not the one {BUNDLE_JSON} "
+                           "records): copy the bundle again, or save it again.")
     try: return safetensors_tensors(data)
-    except SafetensorError as e: raise CharRNNError(f"The weights file {wp} cannot be read as safetensors ({e}): the bundle is damaged, so save it again.") from None
+    except SafetensorError as e: raise CharRNNError(f"The weights file {wp} cannot be read as safetensors ({e}): the "
+                                                    "bundle is damaged, so save it again.") from None
 
 # %% ../nbs/07_export.ipynb #c6ca2261
 def _check_shapes(expected:dict, got:dict):
     "Raise unless `got` has exactly the tensor names of `expected`, each with the same shape"
     fix = f"the weights and {BUNDLE_JSON} do not belong together, so save the bundle again"
-    if missing := sorted(expected.keys() - got.keys()): raise CharRNNError(f"The weights lack {', '.join(missing)}, which the config's model has: {fix}.")
-    if extra := sorted(got.keys() - expected.keys()): raise CharRNNError(f"The weights hold {', '.join(extra)}, which the config's model lacks: {fix}.")
+    if missing := sorted(expected.keys() - got.keys()):
+        raise CharRNNError(f"The weights lack {', '.join(missing)}, which the config's model has: {fix}.")
+    if extra := sorted(got.keys() - expected.keys()):
+        raise CharRNNError(f"The weights hold {', '.join(extra)}, which the config's model lacks: {fix}.")
     for k, shape in expected.items():
-        if got[k] != shape: raise CharRNNError(f"Tensor {k!r} has shape {got[k]} in the weights but the config needs {shape}: {fix}.")
+        if got[k] != shape: raise CharRNNError(f"Tensor {k!r} has shape {got[k]} in the weights but the config needs "
+                                               f"{shape}: {fix}.")
 
 def bundle_model(info:dict, # A bundle's `bundle.json`, from `read_bundle_info`
                  tensors:dict, # Its weights, from `read_weights`
                 )->tuple: # (the `CharRNN` with these weights, on the CPU; its `CharVocab`)
-    "Rebuild the bundle's model from its config and load its weights, after checking that they fit each other and the vocabulary"
+    "Rebuild the bundle's model from its config and load its weights, checking they fit each other and the vocabulary"
     try: vocab = CharVocab.from_json(json.dumps(info['vocab']))
-    except (CharRNNError, TypeError) as e: raise CharRNNError(f"The bundle's vocabulary is damaged ({e}): save the bundle again.") from None
+    except (CharRNNError, TypeError) as e:
+        raise CharRNNError(f"The bundle's vocabulary is damaged ({e}): save the bundle again.") from None
     config = info['config']
-    if not isinstance(config, dict): raise CharRNNError(f"The bundle's model config is a {type(config).__name__}, not a dict of CharRNN arguments: the bundle is damaged, so save it again.")
+    if not isinstance(config, dict): raise CharRNNError(f"The bundle's model config is a {type(config).__name__}, not "
+                                                        "a dict of CharRNN arguments: the bundle is damaged, so save "
+                                                        "it again.")
     if len(vocab) != config.get('vocab_sz'):
-        raise CharRNNError(f"The bundle's vocabulary has {len(vocab)} characters but its model config says vocab_sz={config.get('vocab_sz')}: "
-                           "the bundle's parts do not belong together, so save it again.")
+        raise CharRNNError(f"The bundle's vocabulary has {len(vocab)} characters but its model config says "
+                           f"vocab_sz={config.get('vocab_sz')}: the bundle's parts do not belong together, so save it "
+                           "again.")
     try: model = CharRNN(**config)
     except (TypeError, ValueError) as e: # a CharRNNError from the checks, or any other refused value
-        raise CharRNNError(f"The bundle's model config cannot build a CharRNN ({e}): the bundle is damaged or from another version of charrnn_fastai.") from None
-    _check_shapes({k: tuple(t.shape) for k, t in model_tensors(model).items()}, {k: tuple(t.shape) for k, t in tensors.items()})
+        raise CharRNNError(f"The bundle's model config cannot build a CharRNN ({e}): the bundle is damaged or from "
+                           "another version of charrnn_fastai.") from None
+    _check_shapes({k: tuple(t.shape) for k, t in model_tensors(model).items()},
+                  {k: tuple(t.shape) for k, t in tensors.items()})
     model.load_state_dict(tensors, strict=False) # strict=False: a tied weight is stored once, under its first name
     return model, vocab
 
@@ -219,9 +251,11 @@ def as_device(device=None, # 'cpu', 'cuda', 'cuda:1', a `torch.device`, or None 
              )->torch.device:
     "`device` as a `torch.device`, checked to exist on this machine"
     try: d = torch.device('cpu' if device is None else device)
-    except (RuntimeError, TypeError): raise CharRNNError(f"device={device!r} is not a torch device: use 'cpu', 'cuda' or e.g. 'cuda:1'.") from None
+    except (RuntimeError, TypeError): raise CharRNNError(f"device={device!r} is not a torch device: use 'cpu', 'cuda' "
+                                                         "or e.g. 'cuda:1'.") from None
     if d.type == 'cuda' and not torch.cuda.is_available():
-        raise CharRNNError(f"device={device!r} asks for CUDA, which this machine does not have: use device='cpu' (a bundle loads on any device).")
+        raise CharRNNError(f"device={device!r} asks for CUDA, which this machine does not have: use device='cpu' (a "
+                           "bundle loads on any device).")
     return d
 
 # %% ../nbs/07_export.ipynb #0d641b12
@@ -244,13 +278,14 @@ class CharBundle:
 
     @delegates(stream, but=['model', 'vocab'])
     def stream(self, prime:str='', **kwargs):
-        "Yield the continuation of `prime` as the bundle's model produces it: `stream(self.model, self.vocab, prime, ...)`"
+        "Yield the continuation of `prime` from the bundle's model: `stream(self.model, self.vocab, prime, ...)`"
         return stream(self.model, self.vocab, prime, **kwargs)
 
     def __repr__(self):
         c, loss = self.model.config, self.info.get('valid_loss')
         quality = '' if loss is None else f", valid loss {loss:.4f} nats/char ({loss/math.log(2):.4f} bpc)"
-        return f"CharBundle({c['n_layers']}×{c['n_hidden']} {c['cell']}, {len(self.vocab)} chars{quality}, on {self.device})"
+        return (f"CharBundle({c['n_layers']}×{c['n_hidden']} {c['cell']}, {len(self.vocab)} chars{quality}, "
+                f"on {self.device})")
 
 # %% ../nbs/07_export.ipynb #0b2b5005
 def shipped_bundles()->Path:
@@ -283,11 +318,14 @@ def load_learner_pickle(path:Path|str, # A file written by fastai's `learn.expor
                        ):
     "A fastai `Learner` from a `learn.export()` pickle, loaded only with `trust=True`, because unpickling runs code"
     path = Path(path)
-    if not path.is_file(): raise CharRNNError(f"There is no file at {path}: give the file that learn.export() wrote (export.pkl by default).")
+    if not path.is_file(): raise CharRNNError(f"There is no file at {path}: give the file that learn.export() wrote "
+                                              "(export.pkl by default).")
     if not trust:
-        raise CharRNNError(f"Refusing to load {path}: a learn.export() file is a pickle, and unpickling runs whatever code it holds; "
-                           "pass trust=True only if you trust whoever made it, or load a bundle (save_bundle/load_bundle) instead.")
-    warnings.warn(f"Loading the pickle {path} with trust=True runs any code it holds: convert it once with save_bundle and load the bundle from then on.", stacklevel=2)
+        raise CharRNNError(f"Refusing to load {path}: a learn.export() file is a pickle, and unpickling runs whatever "
+                           "code it holds; pass trust=True only if you trust whoever made it, or load a bundle "
+                           "(save_bundle/load_bundle) instead.")
+    warnings.warn(f"Loading the pickle {path} with trust=True runs any code it holds: convert it once with save_bundle "
+                  "and load the bundle from then on.", stacklevel=2)
     from fastai.learner import load_learner
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='load_learner') # fastai's own warning repeats ours

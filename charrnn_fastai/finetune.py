@@ -1,4 +1,4 @@
-"""Start from a trained model on any text: the vocabulary grows to hold the new characters, the known ones keep what they learnt, fastai's `freeze` / `fine_tune` work, and a pretrained model ships with the package.
+"""Fine-tune a model on any text: the vocabulary grows, known characters keep what they learnt; a pretrained one ships.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/finetune.html.md"""
 

@@ -102,7 +102,7 @@ def elman_bptt(m:ElmanRNN, # The network; its weights are read, not changed
                ys:Tensor, # One-hot targets y_0 … y_{T-1}, (T, n_out)
                bptt:int|None=None, # Steps to walk back from each t; None walks back to the start (the exact gradient)
               )->dict: # ∂E/∂θ for θ in W, U, b, V, c, with E = Σ_t E_t the summed cross-entropy
-    "BPTT written out as the textbook does: ∂E_t/∂W = Σ_k ∂E_t/∂ŷ_t · ∂ŷ_t/∂s_t · ∂s_t/∂s_k · ∂s_k/∂W"
+    "BPTT as in the textbook: ∂E_t/∂W = Σ_k ∂E_t/∂ŷ_t · ∂ŷ_t/∂s_t · ∂s_t/∂s_k · ∂s_k/∂W"
     W, U, b, V, c = (p.detach() for p in (m.W, m.U, m.b, m.V, m.c))
     dphi = {'tanh': lambda s: 1 - s**2, 'relu': lambda s: (s > 0).to(s)}[m.act] # φ'(z_k), written with s_k = φ(z_k)
     T = len(xs)
