@@ -6,6 +6,7 @@ from .data import *
 from .memmap import *
 from .models import *
 from .fastai_internals import *
+from .metrics import *
 from .learner import *
 from .checkpoint import *
 from .generate import *

@@ -6,26 +6,22 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #4133e8c1
 from __future__ import annotations
-import inspect, math, shlex, sys, tempfile, time, warnings
-from contextlib import contextmanager
+import inspect, math, shlex, sys, time
 from pathlib import Path
-from typing import Annotated
 import torch
 from .core import CharRNNError, atomic_write, describe_chars
-from .console import command, short_flag, _in_cli, _prog
-from .console import cli_errors, error_line # for `08b_serve`, which imports them from here
+from .console import command, _in_cli, _prog
 from .core import check_option, check_whole, check_prob, check_choice
-from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
+from .corpora import load_corpus
 from .models import CharRNN
-from .generate import prime_ids
 from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure
-from .neurons import write_viz_page
+from .cli_read import writable_folder, empty_prime_ok
+from .cli_read import charrnn_sample, charrnn_viz, charrnn_corpora # so that `cli` holds all four commands
 
 # %% auto #0
-__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'writable_folder', 'model_options', 'init_options', 'check_checkpoint',
-           'check_resumable', 'empty_prime_ok', 'write_results', 'interrupted', 'charrnn_train', 'clean_prime',
-           'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where', 'fetch_corpus', 'charrnn_corpora']
+__all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'model_options', 'init_options', 'check_checkpoint', 'check_resumable',
+           'write_results', 'interrupted', 'charrnn_train']
 
 # %% ../nbs/08_cli.ipynb #86450e71
 def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
@@ -34,18 +30,6 @@ def train_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1'...
     if device != 'auto': return as_device(device)
     from fastai.torch_core import default_device
     return torch.device(default_device())
-
-# %% ../nbs/08_cli.ipynb #f3610ee8
-def writable_folder(path:Path|str)->Path:
-    "`path` as a folder that exists and can be written, else a `CharRNNError` saying why"
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path): pass
-    except OSError as e:
-        raise CharRNNError(f"Cannot write to the output folder {path} ({e.strerror or e}): "
-                           "choose another --out.") from None
-    return path
 
 # %% ../nbs/08_cli.ipynb #cf180372
 MODEL_FLAGS = dict(arch='cell', layers='n_layers', hidden='n_hidden', dropout='dropout', input='input') # flag: option
@@ -101,14 +85,6 @@ def check_resumable(meta:dict, # The checkpoint's JSON part, from `read_checkpoi
         diffs = '; '.join(f"{flag.get(k, k)} {there!r} there, {here!r} here" for k, (there, here) in diffs.items())
         raise CharRNNError(f"The checkpoint {ckpt} was made for another model ({diffs}): resume with the same "
                            f"{', '.join(flag.values())} as the interrupted run.")
-
-# %% ../nbs/08_cli.ipynb #af6e05da
-@contextmanager
-def empty_prime_ok():
-    "Silence `prime_ids`'s warning that an empty prime starts the text after a newline"
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='The prime is empty')
-        yield
 
 # %% ../nbs/08_cli.ipynb #6be5340f
 def write_results(learn, # The trained `CharLearner`
@@ -236,7 +212,6 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
     if sample_every: cbs.append(SampleCallback(sample_every, prime, temperature=0.8, top_p=0.95, seed=seed))
     options = dict(bf16=bf16, state_resets=state_resets, cbs=cbs, path=out, model_dir='.')
     if init_from:
-        from charrnn_fastai.export import load_bundle
         from charrnn_fastai.finetune import fine_tune_learner
         base, defaults = load_bundle(init_from), inspect.signature(charrnn_train).parameters
         given = {f for f in MODEL_FLAGS if flags[f] != defaults[f].default}
@@ -269,128 +244,3 @@ def charrnn_train(*source:str, # Corpus names (see charrnn-corpora), .txt files 
           f"{s['best_epoch'] + 1} of {s['epochs']}; "
           f"{time.perf_counter() - start:.0f} s. Wrote {out}: the bundle, history.csv, loss.png, sample.txt.")
     return out
-
-# %% ../nbs/08_cli.ipynb #deeaa97a
-def clean_prime(vocab, # The model's `CharVocab`
-                prime:str, # The prime as given
-                drop_unknown:bool=False, # Drop characters the model does not know, with a warning, instead of raising
-               )->str:
-    "The prime, checked against the model's vocabulary by `prime_ids`, with the command line's advice"
-    if not drop_unknown and (unknown := vocab.unknown_chars(prime)):
-        raise CharRNNError(f"The prime has characters the model does not know ({describe_chars(unknown)}): remove "
-                           "them, or pass --drop-unknown to drop them.")
-    return prime_ids(vocab, prime, drop_unknown)[1] if prime else prime
-
-# %% ../nbs/08_cli.ipynb #1da2608f
-def _check_sample_options(length, temperature, top_k, top_p, beam, samples):
-    "Raise on the first option out of range"
-    check_whole('--length', length)
-    check_option(temperature is None or temperature >= 0, '--temperature', temperature,
-                 'a number >= 0 (0 always picks the most likely character)')
-    if top_k is not None: check_whole('--top-k', top_k)
-    check_option(top_p is None or 0 < top_p <= 1, '--top-p', top_p, 'a number in (0, 1]')
-    check_whole('--beam', beam); check_whole('--samples', samples)
-    if beam > 1 and (temperature, top_k, top_p) != (None, None, None):
-        raise CharRNNError("Beam search is deterministic: leave out --temperature, --top-k and --top-p with --beam.")
-    if beam > 1 and samples > 1:
-        raise CharRNNError("Beam search gives one text, the most likely: leave out --samples with --beam.")
-
-# %% ../nbs/08_cli.ipynb #b997194c
-def _write(s:str):
-    sys.stdout.write(s); sys.stdout.flush()
-
-@command
-def charrnn_sample(bundle:str, # The bundle folder that charrnn-train (or save_bundle) wrote
-                   prime:str='', # Text to start from; default: the start of a line
-                   length:Annotated[int, {'action': short_flag('n')}]=500, # Characters to generate, per sample
-                   temperature:float=None, # Below 1 safer, above 1 bolder, 0 the likeliest character; default 0.8
-                   top_k:int=None, # Sample among the k most likely characters only
-                   top_p:float=None, # Sample within the nucleus of probability top_p only
-                   beam:int=1, # Beam width: > 1 gives the most likely text beam search finds (deterministic)
-                   samples:int=1, # Samples to write, one after another
-                   seed:int=None, # Seed: the same seed gives the same text
-                   drop_unknown:bool=False, # Drop prime characters the model does not know (with a warning), not stop
-                   device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
-                  ):
-    "Write text from a trained model to standard output, character by character as it is produced"
-    _check_sample_options(length, temperature, top_k, top_p, beam, samples)
-    b = load_bundle(bundle, device=device)
-    prime = clean_prime(b.vocab, prime, drop_unknown)
-    with empty_prime_ok():
-        if beam > 1: return _write(b.generate(prime, n=length, beam=beam) + '\n')
-        for i in range(samples):
-            if samples > 1: _write(f"{'' if i == 0 else chr(10)}——— sample {i + 1} of {samples} ———\n")
-            _write(prime)
-            t = 0.8 if temperature is None else temperature
-            for piece in b.stream(prime, n=length, temperature=t, top_k=top_k, top_p=top_p,
-                                  seed=None if seed is None else seed + i): _write(piece)
-            _write('\n')
-
-# %% ../nbs/08_cli.ipynb #f5fcc7ce
-def viz_text(b, # The loaded bundle
-             text:str|None, # A text file (or a corpus name)
-             string:str|None, # The text itself
-             max_chars:int, # Keep the first this many characters
-             seed:int, # Seed for the model's own sample, used when neither text nor string is given
-            )->str:
-    "The text to show"
-    check_whole('--max-chars', max_chars)
-    if text is not None and string is not None:
-        raise CharRNNError("Give the text once: --text (a file) or --string (the text itself), not both.")
-    if string is not None:
-        if not string: raise CharRNNError("--string is empty: give at least one character.")
-        return string[:max_chars]
-    if text is not None: return load_corpus(text)[:max_chars]
-    with empty_prime_ok(): return b.generate('', n=max_chars, temperature=0.8, seed=seed)
-
-# %% ../nbs/08_cli.ipynb #f9af5e80
-@command
-def charrnn_viz(bundle:str, # The bundle folder that charrnn-train (or save_bundle) wrote
-                text:str=None, # A text file to run the model on
-                string:str=None, # Or the text itself; with neither, a sample of the model's own
-                out:str='activations.html', # The HTML page to write
-                neurons:Annotated[int, {'nargs': '+'}]=None, # Units to show, e.g. 3 17 42; default: the most varied
-                layer:int=None, # The layer to show (negative counts from the end); default: the last
-                feature:str=None, # Without --neurons: show the units that track this regular expression best, e.g. '"'
-                n_neurons:int=4, # Without --neurons: how many units to show
-                max_chars:int=2000, # Show at most the first this many characters
-                state:str='h', # 'h': layer outputs; 'c': LSTM cell states
-                seed:int=0, # Seed for the model's own sample
-                device:str='cpu', # 'cpu', 'cuda', 'cuda:1'...
-               ):
-    "Write an HTML page of the neurons of a trained model firing on a text, and its guesses for each next character"
-    check_whole('--n-neurons', n_neurons)
-    writable_folder(Path(out).parent)
-    b = load_bundle(bundle, device=device)
-    shown = viz_text(b, text, string, max_chars, seed)
-    path = write_viz_page(b, shown, out, layer=layer, neuron=neurons, feature=feature, n_neurons=n_neurons, state=state,
-                          title=f'{Path(bundle).name}: activations')
-    print(f"Wrote {path} ({len(shown):,} characters).")
-    return path
-
-# %% ../nbs/08_cli.ipynb #221ab204
-def corpus_where(name:str)->str:
-    "Where the corpus `name` is on this machine, in words"
-    rec = CORPORA[name]
-    if rec.text is not None: return 'built in'
-    try: path = corpus_path(rec, download=False)
-    except CharRNNError: return 'damaged (checksum mismatch): delete it and fetch again'
-    return str(path) if path else f'not here: charrnn-corpora --fetch {name}'
-
-# %% ../nbs/08_cli.ipynb #3e8582c0
-def fetch_corpus(name:str)->str:
-    "Download the corpus `name` into the cache unless it is here already; returns what happened, in words"
-    if name not in CORPORA: raise CharRNNError(f"{name!r} is not a registered corpus: use one of {', '.join(CORPORA)}.")
-    if CORPORA[name].text is not None: return f"{name} is built in: nothing to fetch."
-    here = corpus_path(name, download=False)
-    if here: return f"{name} is already here: {here}"
-    return f"Fetched {name} into {download_corpus(CORPORA[name])}"
-
-# %% ../nbs/08_cli.ipynb #76765a76
-@command
-def charrnn_corpora(fetch:str=None, # Download this corpus into the cache (~/.cache/charrnn_fastai, or $CHARRNN_CACHE)
-                   ):
-    "List the registered corpora and where each one is on this machine, or fetch one"
-    if fetch: return print(fetch_corpus(fetch))
-    print(f"{'name':<14} {'characters':>10} {'vocab':>5}  where")
-    for name, rec in CORPORA.items(): print(f"{name:<14} {rec.n_chars:>10,} {rec.vocab_size:>5}  {corpus_where(name)}")

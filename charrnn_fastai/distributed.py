@@ -17,7 +17,8 @@ from fastai.text.data import LMDataLoader, LMTensorText
 from fastai.torch_core import num_distrib, rank_distrib
 from .core import CharRNNError
 from .data import CharLMDataLoader
-from .learner import CharLearner, CharLoss, CharAccuracy, _in_fit
+from .learner import CharLearner, _in_fit
+from .metrics import CharLoss, CharAccuracy
 
 # %% auto #0
 __all__ = ['check_world', 'StreamShardDL', 'shard_streams', 'StreamsDDP', 'StreamsTrainer']

@@ -10,7 +10,6 @@ import hashlib
 import importlib.resources
 import json
 import math
-import os
 import re
 import warnings
 from datetime import datetime, timezone

@@ -15,7 +15,7 @@ from fastcore.basics import patch, noop
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from fastprogress.core import IN_NOTEBOOK
-from fastai.learner import Learner, Metric, AvgLoss, CancelFitException
+from fastai.learner import Learner, CancelFitException
 from fastai.callback.core import Callback
 from fastai.callback.rnn import ModelResetter, RNNCallback, RNNRegularizer
 from fastai.callback.training import GradientClip
@@ -31,47 +31,12 @@ from .core import CharRNNError, check_option, check_choice
 from .vocab import CharVocab
 from .data import TensorChars
 from .models import CharRNN, map_hidden
+from .metrics import CharLoss, Perplexity, BitsPerChar, CharAccuracy
 from .fastai_internals import LoopLearner, BF16, native_bf16, _in_fit
 
 # %% auto #0
-__all__ = ['CharLoss', 'Perplexity', 'BitsPerChar', 'CharAccuracy', 'CharRNNCallback', 'StateResets', 'DivergenceGuard',
-           'KeepBest', 'TrainingState', 'interactive', 'EpochLines', 'CharLearner', 'char_rnn_cbs', 'char_rnn_learner',
-           'show_results']
-
-# %% ../nbs/04_learner.ipynb #ac27c43f
-class CharLoss(AvgLoss):
-    "The mean loss per character (fastai's `AvgLoss` weights batches by sequences, over-weighing a short last batch)"
-    def accumulate(self, learn):
-        n = learn.yb[0].numel()
-        self.total += learn.loss.detach().float() * n # on the device: no sync per batch
-        self.count += n
-
-# %% ../nbs/04_learner.ipynb #e990fb81
-class Perplexity(CharLoss):
-    "e to the mean loss per character"
-    @property
-    def value(self): return torch.exp(self.total / self.count) if self.count else None
-    @property
-    def name(self): return 'perplexity'
-
-class BitsPerChar(CharLoss):
-    "The mean loss per character in bits: nats / ln 2"
-    @property
-    def value(self): return self.total / self.count / math.log(2) if self.count else None
-    @property
-    def name(self): return 'bpc'
-
-# %% ../nbs/04_learner.ipynb #552de220
-class CharAccuracy(Metric):
-    "The fraction of characters whose most likely prediction is the right one"
-    def reset(self): self.total, self.count = 0, 0
-    def accumulate(self, learn):
-        self.total += (learn.pred.argmax(-1) == learn.yb[0]).sum() # on the device: no sync per batch
-        self.count += learn.yb[0].numel()
-    @property
-    def value(self): return self.total / self.count if self.count else None
-    @property
-    def name(self): return 'accuracy'
+__all__ = ['CharRNNCallback', 'StateResets', 'DivergenceGuard', 'KeepBest', 'TrainingState', 'interactive', 'EpochLines',
+           'CharLearner', 'char_rnn_cbs', 'char_rnn_learner', 'show_results']
 
 # %% ../nbs/04_learner.ipynb #c0ae06c6
 class CharRNNCallback(RNNCallback):

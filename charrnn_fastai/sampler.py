@@ -18,7 +18,7 @@ from .models import CharRNN
 from .generate import evaluating, native_cpu_kernels, prime_ids, sample_next, _check_sampling, _generator
 from .viz import next_char_losses, trace_text
 from .export import CharBundle
-from .cli import empty_prime_ok
+from .cli_read import empty_prime_ok
 
 # %% auto #0
 __all__ = ['layer_outputs', 'read_text', 'traced_steps', 'char_records', 'lively_units', 'bundle_units', 'request_value',

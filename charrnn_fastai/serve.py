@@ -13,7 +13,7 @@ from importlib.resources import files
 from .core import CharRNNError, check_whole
 from .viz import _mix, _visible, _BLUE, _RED
 from .export import load_bundle
-from .cli import command, error_line
+from .console import command, error_line
 from .sampler import Sampler
 
 # %% auto #0
