@@ -17,7 +17,7 @@ from .models import CharRNN
 from .export import as_device, load_bundle, save_bundle
 from .viz import save_figure
 from .cli_read import writable_folder, empty_prime_ok
-from .cli_read import charrnn_sample, charrnn_viz, charrnn_corpora # so that `cli` holds all four commands
+from .cli_read import charrnn_sample, charrnn_viz, charrnn_corpora, charrnn_models # `cli` holds all
 
 # %% auto #0
 __all__ = ['MODEL_FLAGS', 'CHECKPOINT', 'train_device', 'model_options', 'init_options', 'check_checkpoint', 'check_resumable',

@@ -14,12 +14,12 @@ from .core import CharRNNError, describe_chars, check_option, check_whole
 from .console import command, short_flag
 from .corpora import CORPORA, corpus_path, download_corpus, load_corpus
 from .generate import prime_ids
-from .export import load_bundle
+from .export import load_bundle, pretrained_models
 from .neurons import write_viz_page
 
 # %% auto #0
 __all__ = ['writable_folder', 'empty_prime_ok', 'clean_prime', 'charrnn_sample', 'viz_text', 'charrnn_viz', 'corpus_where',
-           'fetch_corpus', 'charrnn_corpora']
+           'fetch_corpus', 'charrnn_corpora', 'charrnn_models']
 
 # %% ../nbs/07d_cli_read.ipynb #f3610ee8
 def writable_folder(path:Path|str)->Path:
@@ -165,3 +165,11 @@ def charrnn_corpora(fetch:str=None, # Download this corpus into the cache (~/.ca
     if fetch: return print(fetch_corpus(fetch))
     print(f"{'name':<14} {'characters':>10} {'vocab':>5}  where")
     for name, rec in CORPORA.items(): print(f"{name:<14} {rec.n_chars:>10,} {rec.vocab_size:>5}  {corpus_where(name)}")
+
+# %% ../nbs/07d_cli_read.ipynb #96797e0f
+@command
+def charrnn_models():
+    "List the models shipped with the package: charrnn-sample and charrnn-train --init-from take them by name"
+    models = pretrained_models()
+    if models.empty: return print("No models ship with this installation: charrnn-train makes one.")
+    print(models.to_string(index=False))

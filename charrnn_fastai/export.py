@@ -14,6 +14,7 @@ import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+import pandas as pd
 import torch
 from torch import nn
 from fastcore.basics import store_attr, ifnone
@@ -29,7 +30,7 @@ from .generate import generate, stream
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BUNDLE_JSON', 'model_tensors', 'bundle_info', 'write_bundle', 'save_bundle',
            'sniff_file', 'read_bundle_info', 'read_weights', 'bundle_model', 'as_device', 'CharBundle',
-           'shipped_bundles', 'bundle_path', 'load_bundle', 'load_learner_pickle']
+           'shipped_bundles', 'bundle_path', 'pretrained_models', 'load_bundle', 'load_learner_pickle']
 
 # %% ../nbs/07_export.ipynb #e1480ac3
 BUNDLE_FORMAT = 'charrnn_fastai.bundle' # bundle.json's `format`: what the folder is
@@ -170,8 +171,8 @@ def read_bundle_info(path:Path|str, # A bundle folder
                     )->dict: # The content of its `bundle.json`
     "The checked description of the bundle at `path`"
     path = Path(path)
-    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, or write one with "
-                                             "save_bundle.")
+    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, write one with save_bundle, or "
+                                             "give a shipped model's name (charrnn-models lists them).")
     if not path.is_dir(): raise CharRNNError(_not_a_bundle(path))
     jp = path/BUNDLE_JSON
     if not jp.is_file(): raise CharRNNError(f"{path} has no {BUNDLE_JSON}, so it is not a bundle: give the folder that "
@@ -299,6 +300,22 @@ def bundle_path(path:Path|str, # A bundle folder, or the name of a shipped bundl
     if p.exists() or not (isinstance(path, str) and re.fullmatch(r'\w[\w.-]*', path)): return p
     named = Path(ifnone(root, shipped_bundles()))/path
     return named if (named/BUNDLE_JSON).is_file() else p
+
+# %% ../nbs/07_export.ipynb #672d837b
+def pretrained_models(root:Path|None=None, # The folder of shipped bundles; None: the package's, `shipped_bundles()`
+                     )->pd.DataFrame:
+    "The bundles shipped with the package, one row each: name, size, model, characters, corpora, validation loss"
+    root = Path(root or shipped_bundles())
+    rows = []
+    for p in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (p/BUNDLE_JSON).is_file(): continue
+        info = read_bundle_info(p)
+        c, corpus = info['config'], info.get('corpus')
+        rows.append(dict(name=p.name, megabytes=round(sum(f.stat().st_size for f in p.iterdir()) / 2**20, 2),
+                         model=f"{c['n_layers']}×{c['n_hidden']} {c['cell']}", chars=len(info['vocab']['itos']),
+                         corpora=', '.join(corpus) if isinstance(corpus, list) else corpus,
+                         valid_loss=info.get('valid_loss'), bpc=info.get('bpc')))
+    return pd.DataFrame(rows, columns=['name', 'megabytes', 'model', 'chars', 'corpora', 'valid_loss', 'bpc'])
 
 # %% ../nbs/07_export.ipynb #4678f20e
 def load_bundle(path:Path|str, # The bundle folder that `save_bundle` wrote, or a shipped bundle's name ('pretrained')

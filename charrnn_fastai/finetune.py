@@ -7,8 +7,6 @@ Docs: https://charrnn-fastai.github.io/charrnn_fastai/finetune.html.md"""
 # %% ../nbs/07b_finetune.ipynb #70aa5a0d
 from __future__ import annotations
 import time
-from pathlib import Path
-import pandas as pd
 import torch
 from torch import nn, Tensor
 from fastcore.foundation import L
@@ -20,11 +18,11 @@ from .vocab import CharVocab
 from .models import CharRNN
 from .data import char_dls, source_text
 from .learner import CharLearner, char_rnn_learner
-from .export import BUNDLE_JSON, CharBundle, load_bundle, read_bundle_info, shipped_bundles
+from .export import CharBundle, load_bundle
 
 # %% auto #0
 __all__ = ['union_vocab', 'vocab_axes', 'grow_rows', 'match_vocab', 'char_rnn_split', 'arch_options', 'char_rnn_learner_from',
-           'fine_tune_learner', 'TimeBudget', 'pretrained_models']
+           'fine_tune_learner', 'TimeBudget']
 
 # %% ../nbs/07b_finetune.ipynb #2863c951
 def union_vocab(vocab:CharVocab, # The vocabulary a model was trained with, e.g. a bundle's
@@ -138,19 +136,3 @@ class TimeBudget(ParamScheduler):
         super().after_batch()
         self.spent += time.perf_counter() - self.start
         self.chars += self.yb[0].numel()
-
-# %% ../nbs/07b_finetune.ipynb #c0bb98ec
-def pretrained_models(root:Path|None=None, # The folder of shipped bundles; None: the package's, `shipped_bundles()`
-                     )->pd.DataFrame:
-    "The bundles shipped with the package, one row each: name, size, model, characters, corpora, validation loss"
-    root = Path(root or shipped_bundles())
-    rows = []
-    for p in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (p/BUNDLE_JSON).is_file(): continue
-        info = read_bundle_info(p)
-        c, corpus = info['config'], info.get('corpus')
-        rows.append(dict(name=p.name, megabytes=round(sum(f.stat().st_size for f in p.iterdir()) / 2**20, 2),
-                         model=f"{c['n_layers']}×{c['n_hidden']} {c['cell']}", chars=len(info['vocab']['itos']),
-                         corpora=', '.join(corpus) if isinstance(corpus, list) else corpus,
-                         valid_loss=info.get('valid_loss'), bpc=info.get('bpc')))
-    return pd.DataFrame(rows, columns=['name', 'megabytes', 'model', 'chars', 'corpora', 'valid_loss', 'bpc'])
