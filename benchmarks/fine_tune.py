@@ -24,8 +24,14 @@ The issue's target: fine-tuning at least 0.20 nats/char better than scratch afte
     python benchmarks/fine_tune.py --seeds '0 1 2'                                    # three seeds, ~1 h 45 min
     python benchmarks/fine_tune.py --points '2 5' --texts obama --bundle /tmp/tiny    # a smoke test, ~1 min
 
-Outputs (atomically): `benchmarks/results/fine_tune.csv` (one row per text, seed, method and point) and
-`fine_tune.md` (the mean over seeds, both curves side by side and the gain).
+Seeds can run in separate processes (each needs a core of its own for its seconds to mean the same), then be joined:
+
+    python benchmarks/fine_tune.py --seeds 0 --threads 1 --csv /tmp/ft0.csv &
+    python benchmarks/fine_tune.py --seeds 1 --threads 1 --csv /tmp/ft1.csv
+    python benchmarks/fine_tune.py --parts '/tmp/ft0.csv /tmp/ft1.csv'
+
+Outputs (atomically): `benchmarks/results/fine_tune_runs.csv` (`--csv`: one row per text, seed, method and point),
+`fine_tune.csv` and `fine_tune.md` (the mean over seeds, both curves side by side, the gain and its spread).
 """
 import os, platform, time
 from pathlib import Path
@@ -94,22 +100,8 @@ def run(method:str, dls, bundle, points:list, seed:int, lr:float, lr_mult:float,
     learn.fit(10_000, lr, cbs=curve)
     return curve.rows
 
-@call_parse
-def main(bundle:str='pretrained', # The pretrained bundle: a folder, or a shipped bundle's name
-         texts:str='obama trump python', # Registry corpora, or 'python' (the standard library's source)
-         n_chars:int=100_000, # Characters of each text
-         points:str='15 30 60 120 300', # Seconds of training at which to measure; the last is the budget
-         seeds:str='0', # Seeds, space-separated
-         lr:float=3e-3, # Fine-tuning: the learning rate of the embedding and decoder (the top group)
-         lr_mult:float=1., # Fine-tuning: the bottom layer's learning rate is lr / lr_mult (fastai's fine_tune: 100)
-         freeze_seconds:float=0., # Fine-tuning: train only the embedding and decoder for this long first
-         lr_scratch:float=3e-3, # From scratch: the learning rate
-         bs:int=32, # Streams per batch
-         seq_len:int=100, # Characters per BPTT step
-         threads:int=0, # CPU threads for torch; 0: torch's default
-        ):
-    "Validation loss against training seconds, fine-tuning vs from scratch, written to benchmarks/results/fine_tune.*"
-    if threads: torch.set_num_threads(threads)
+def train(bundle, texts, n_chars, points, seeds, lr, lr_mult, freeze_seconds, lr_scratch, bs, seq_len)->list:
+    "Both curves for every text and seed: one row per text, seed, method and point"
     b, pts = load_bundle(bundle), [float(p) for p in points.split()]
     c = b.model.config
     print(f"{bundle}: {c['n_layers']}×{c['n_hidden']} {c['cell']}, {len(b.vocab)} characters; "
@@ -129,15 +121,43 @@ def main(bundle:str='pretrained', # The pretrained bundle: a folder, or a shippe
                 rows += [dict(text=name, seed=seed, method=method, **r) for r in curve]
                 shown = ', '.join(f"{r['seconds']:g} s {r['valid_loss']:.4f}" for r in curve)
                 print(f"  seed {seed} {method:9}: {shown}  ({time.perf_counter() - start:.0f} s wall)", flush=True)
-    df = pd.DataFrame(rows)
-    mean = df.groupby(['text', 'seconds', 'method'], sort=False).valid_loss.mean().unstack('method').reset_index()
-    mean['gain'], mean['seconds'] = mean['scratch'] - mean['fine-tune'], mean.seconds.map('{:g}'.format)
+    return rows
+
+@call_parse
+def main(bundle:str='pretrained', # The pretrained bundle: a folder, or a shipped bundle's name
+         texts:str='obama trump python', # Registry corpora, or 'python' (the standard library's source)
+         n_chars:int=100_000, # Characters of each text
+         points:str='15 30 60 120 300', # Seconds of training at which to measure; the last is the budget
+         seeds:str='0', # Seeds, space-separated
+         lr:float=3e-3, # Fine-tuning: the learning rate of the embedding and decoder (the top group)
+         lr_mult:float=1., # Fine-tuning: the bottom layer's learning rate is lr / lr_mult (fastai's fine_tune: 100)
+         freeze_seconds:float=0., # Fine-tuning: train only the embedding and decoder for this long first
+         lr_scratch:float=3e-3, # From scratch: the learning rate
+         bs:int=32, # Streams per batch
+         seq_len:int=100, # Characters per BPTT step
+         threads:int=0, # CPU threads for torch; 0: torch's default
+         csv:str=str(Path(__file__).parent/'results'/'fine_tune_runs.csv'), # Where every seed's rows go
+         parts:str=None, # Train nothing: join these CSVs (seeds split over processes) into the table
+        ):
+    "Validation loss against training seconds, fine-tuning vs from scratch, written to benchmarks/results/fine_tune.*"
+    if threads: torch.set_num_threads(threads)
+    if parts:
+        df = pd.concat([pd.read_csv(f) for f in parts.split()], ignore_index=True)
+        seeds = ' '.join(map(str, df.seed.unique()))
+    else:
+        df = pd.DataFrame(train(bundle, texts, n_chars, points, seeds, lr, lr_mult, freeze_seconds, lr_scratch, bs, seq_len))
+        atomic_write(Path(csv), df.to_csv(index=False).encode())
+    runs = df.pivot_table(index=['text', 'seconds', 'seed'], columns='method', values='valid_loss', sort=False)
+    runs['gain'] = runs['scratch'] - runs['fine-tune']
+    by = runs.groupby(level=['text', 'seconds'], sort=False)
+    mean = by.mean().reset_index().assign(gain_sd=by.gain.std(ddof=1).values) # sd over seeds: NaN for one seed
+    mean['seconds'] = mean.seconds.map('{:g}'.format)
     load = ' '.join(f'{l:.2f}' for l in os.getloadavg())
     note = (f"`python benchmarks/fine_tune.py --seeds '{seeds}' --points '{points}'` ({platform.machine()}, "
-            f"{torch.get_num_threads()} threads, load average {load} at the end): "
-            f"validation loss (nats/char) after `seconds` of training, mean over seeds; `gain` = scratch − fine-tune "
+            f"{threads or torch.get_num_threads()} threads a process, load average {load} at the end): "
+            f"validation loss (nats/char) after `seconds` of training, mean over seeds; `gain` = scratch − fine-tune, "
+            f"`gain_sd` its standard deviation over the seeds "
             f"(the target: ≥ 0.20 at 60 s, > 0 at 300 s). Fine-tuning {bundle}: frozen for {freeze_seconds:g} s, "
             f"lr slice({lr / lr_mult:g}, {lr:g}); scratch lr {lr_scratch:g}; bs {bs}, seq_len {seq_len}, "
             f"first {n_chars:,} characters of each text, its last 10% for validation.")
-    write_results(mean[['text', 'seconds', 'scratch', 'fine-tune', 'gain']], 'fine_tune', note)
-    atomic_write(Path(__file__).parent/'results'/'fine_tune.csv', df.to_csv(index=False).encode()) # every seed's rows
+    write_results(mean[['text', 'seconds', 'scratch', 'fine-tune', 'gain', 'gain_sd']], 'fine_tune', note)
