@@ -86,10 +86,12 @@ def fenced(text): return '```\n' + text.replace('```', "'''") + '\n```'
 def verdict(df):
     "Where LSTM and GRU beat the vanilla RNN on validation loss, and where not"
     loss = df.pivot(index='corpus', columns='arch', values='valid_loss')
-    lose = [f"{c} ({a} {loss.loc[c, a]:.4f} ≥ rnn {loss.loc[c, 'rnn']:.4f})" for c in loss.index for a in ('lstm', 'gru')
-            if {a, 'rnn'} <= set(loss.columns) and loss.loc[c, a] >= loss.loc[c, 'rnn']]
-    if not lose: return "LSTM and GRU beat the vanilla RNN on validation loss on every corpus."
-    return "**Where the vanilla RNN is not beaten:** " + '; '.join(lose) + "." 
+    gated = [a for a in ('lstm', 'gru') if a in loss.columns]
+    if 'rnn' not in loss.columns or not gated: return '' # nothing to compare
+    lose = [f"{c} ({a} {loss.loc[c, a]:.4f} ≥ rnn {loss.loc[c, 'rnn']:.4f})" for c in loss.index for a in gated
+            if loss.loc[c, a] >= loss.loc[c, 'rnn']]
+    if not lose: return f"{' and '.join(a.upper() for a in gated)} beat the vanilla RNN on validation loss on every corpus."
+    return "**Where the vanilla RNN is not beaten:** " + '; '.join(lose) + "."
 
 def md_table(df, places:dict|None=None):
     "`df` as a markdown table: numbers right-aligned, floats to 4 places (or `places[column]`), integers with thousands separators"
