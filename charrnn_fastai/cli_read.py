@@ -168,8 +168,10 @@ def charrnn_corpora(fetch:str=None, # Download this corpus into the cache (~/.ca
 
 # %% ../nbs/07d_cli_read.ipynb #96797e0f
 @command
-def charrnn_models():
-    "List the models shipped with the package: charrnn-sample and charrnn-train --init-from take them by name"
-    models = pretrained_models()
-    if models.empty: return print("No models ship with this installation: charrnn-train makes one.")
+def charrnn_models(root:str=None, # A folder of bundles to list instead, e.g. models
+                  ):
+    "List the models shipped with the package (charrnn-sample and --init-from take them by name), or those in `root`"
+    models = pretrained_models(root and Path(root))
+    if models.empty:
+        return print(f"No bundles in {root}." if root else "No models ship with this installation: charrnn-train makes one.")
     print(models.to_string(index=False))
