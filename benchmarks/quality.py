@@ -26,6 +26,7 @@ Any field of a recipe can be overridden from the command line, e.g. `--epochs 6 
 
     CHARRNN_DATA=/path/to/corpora python benchmarks/quality.py                 # the CPU recipe, under 10 minutes
     python benchmarks/quality.py --recipe quick                               # about 2.5 minutes
+    python benchmarks/quality.py --out /tmp/cpu && python benchmarks/memory.py --bundles /tmp/cpu   # and its context curve
     python benchmarks/quality.py --recipe gpu --budget 3600                   # on a GPU machine
 
 The machine may be shared: the script prints the load average before and after, and the seconds per epoch, so a busy
@@ -41,6 +42,7 @@ from fastai.torch_core import set_seed, default_device
 from charrnn_fastai.corpora import load_corpus
 from charrnn_fastai.data import char_dls
 from charrnn_fastai.learner import char_rnn_learner
+from charrnn_fastai.export import save_bundle
 
 RECIPES = {
     'cpu':   dict(arch='lstm', n_hidden=256, n_layers=2, dropout=0.15, bs=32, seq_len=100, epochs=16, lr=4e-3, clip=0.5, bf16=True),
@@ -73,6 +75,7 @@ def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
          fp32:bool=False, # Train in float32, without bfloat16 autocast (for CPUs without native bfloat16)
          seed:int=42, # Random seed
          threads:int=0, # torch threads; 0 leaves torch's default
+         out:str=None, # Save the trained model as a bundle here (its context curve: benchmarks/memory.py --bundles OUT)
         ):
     given = dict(arch=arch, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout, bs=bs, seq_len=seq_len, epochs=epochs, lr=lr, clip=clip)
     r = {**RECIPES[recipe], **{k: v for k, v in given.items() if v is not None}}
@@ -93,3 +96,4 @@ def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
     best = h.valid_loss.idxmin()
     print(f"best valid_loss {h.valid_loss[best]:.4f} nats/char ({h.valid_loss[best] / math.log(2):.4f} bpc) at epoch {best + 1}, "
           f"{h.seconds[best]:.0f} s; {len(h)} epochs in {secs:.0f} s ({secs / 60:.1f} min); load average {load_average()}")
+    if out: print(f"Saved {save_bundle(learn, out, corpus='shakespeare')}")
