@@ -173,5 +173,6 @@ def charrnn_models(root:str=None, # A folder of bundles to list instead, e.g. mo
     "List the models shipped with the package (charrnn-sample and --init-from take them by name), or those in `root`"
     models = pretrained_models(root and Path(root))
     if models.empty:
-        return print(f"No bundles in {root}." if root else "No models ship with this installation: charrnn-train makes one.")
+        none = f"No bundles in {root}." if root else "No models ship with this installation: charrnn-train makes one."
+        return print(none)
     print(models.to_string(index=False))

@@ -171,8 +171,8 @@ def read_bundle_info(path:Path|str, # A bundle folder
                     )->dict: # The content of its `bundle.json`
     "The checked description of the bundle at `path`"
     path = Path(path)
-    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, write one with save_bundle, or "
-                                             "give a shipped model's name (charrnn-models lists them).")
+    if not path.exists(): raise CharRNNError(f"There is no bundle at {path}: check the path, write one with "
+                                             "save_bundle, or give a shipped model's name (charrnn-models lists them).")
     if not path.is_dir(): raise CharRNNError(_not_a_bundle(path))
     jp = path/BUNDLE_JSON
     if not jp.is_file(): raise CharRNNError(f"{path} has no {BUNDLE_JSON}, so it is not a bundle: give the folder that "
