@@ -1,4 +1,4 @@
-"""`charrnn-sample`, `charrnn-viz`, `charrnn-corpora`: the console scripts that read a model or the registry.
+"""`charrnn-sample`, `-viz`, `-corpora` and `-models`: the console scripts that read a model or the registry.
 
 Docs: https://charrnn-fastai.github.io/charrnn_fastai/cli_read.html.md"""
 
