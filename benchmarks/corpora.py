@@ -8,14 +8,14 @@ budget, the same for all fifteen runs so that only the cell and the corpus chang
 * model: one recurrent layer of `--n-hidden` units (128) with embedding input, no dropout; the same hidden size for
   all three cells, so the LSTM and GRU have about 4× and 3× the vanilla RNN's recurrent parameters (the textbook's
   comparison: the same state size, richer cells);
-* budget: the same number of training characters for every cell, `fit_one_cycle(--epochs, lr)` = 12 epochs, 3.24 M
-  characters, chosen so that the vanilla RNN has nearly stopped improving: on Shakespeare (seed 42) its best
-  validation loss after 8, 12 and 16 epochs of the same schedule is 1.5907, 1.5490 and 1.5314 — the last doubling
-  of the budget from 8 epochs gains 0.06, the step from 12 to 16 0.018. bs 32, seq_len 100, gradients clipped at
+* budget: the same number of training characters for every cell, `fit_one_cycle(--epochs, lr)` = 24 epochs, 6.48 M
+  characters, chosen so that the vanilla RNN has stopped improving: on Shakespeare (seed 42, lr 2e-2) its best
+  validation loss after 12, 16, 24, 32 and 48 epochs of the same schedule is 1.5285, 1.5163, 1.5013, 1.4974 and
+  1.4933 — doubling the budget from 24 epochs gains 0.008. bs 32, seq_len 100, gradients clipped at
   norm 0.5, the library's default random state resets (`StateResets(0.05)`), float32, one torch thread, once per
   seed (`--seeds`, 42, 1 and 2 by default; the table gives mean ± sd). Each cell trains at its own peak learning
-  rate (`--lrs`): the best of 3e-3, 1e-2 and 2e-2 for that cell in a sweep on Shakespeare (1×256, 3 epochs of
-  540,000 characters; `SWEEP` below), so that no cell loses for a learning rate chosen for another;
+  rate (`--lrs`): the best for that cell at this table's size and half its budget (12 epochs) on Shakespeare, seed
+  42 (`SWEEP` below: RNN and GRU 2e-2, LSTM 5e-2), so that no cell loses for a learning rate chosen for another;
 * reported: the best epoch's validation loss (nats/char) and bits per char (nats / ln 2), its accuracy (the share of
   characters whose most likely prediction is right), the context curve of the kept weights on the validation tail
   (`charrnn_fastai.memory`: the one-stream loss and the memory length), wall-clock training seconds (validation
@@ -26,7 +26,7 @@ Outputs, each written atomically: `benchmarks/results/corpora.md` (the table and
 row per run, samples included) and `temperatures.md`. The trained models are saved as bundles (safetensors + JSON)
 under `--bundles` (default: `~/.cache/charrnn_fastai/corpora`, outside the repository); the script prints where.
 
-    CHARRNN_DATA=/path/to/corpora python benchmarks/corpora.py                # ~35 min a seed on one quiet CPU core
+    CHARRNN_DATA=/path/to/corpora python benchmarks/corpora.py                # ~40 min a seed on one quiet CPU core
     python benchmarks/corpora.py --device cuda --threads 2                     # on a GPU machine
     python benchmarks/corpora.py --corpora shakespeare --archs lstm --epochs 1   # a quick look
     python benchmarks/corpora.py --corpora shakespeare --lrs 'rnn=3e-3 lstm=3e-3 gru=3e-3'   # one point of the sweep
@@ -53,10 +53,9 @@ ARCHS = ('rnn', 'lstm', 'gru')
 ORDER = {name: i for i, name in enumerate(CORPORA + ARCHS)} # the table's order; seeds stay in the order run
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.5)
 RESULTS = Path(__file__).parent/'results'
-SWEEP = 'validation loss at 3e-3 / 1e-2 / 2e-2: RNN 1.789 / 1.635 / 1.639, LSTM 1.937 / 1.720 / 1.637, GRU not run / 1.542 / 1.578'
-LSTM_LR = ('at these settings the LSTM wants more: seed 42, `--archs lstm --lrs lstm=LR`, best validation loss at '
-           '1e-2 / 2e-2 / 3e-2 / 5e-2: Shakespeare 1.5965 / 1.5329 / 1.5277 / 1.5192, Anna Karenina 1.6550 / 1.5823 / '
-           '1.5684 / not run')
+SWEEP = ('best validation loss on Shakespeare, seed 42, 12 epochs (`--corpora shakespeare --seeds 42 --epochs 12 --lrs CELL=LR`), '
+         'at peak lr 1e-2 / 2e-2 / 3e-2 / 5e-2 / 8e-2: RNN 1.5490 / 1.5285 / 1.5362 / not run / not run, LSTM 1.5965 / '
+         '1.5329 / 1.5277 / 1.5192 / 1.5261, GRU 1.4630 / 1.4529 / 1.4956 / not run / not run')
 
 def train_one(text, arch, r):
     "Train `arch` on `text` with the settings `r`; the learner and the wall-clock seconds"
@@ -145,8 +144,8 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
          n_layers:int=1, # Recurrent layers
          bs:int=32, # Streams per batch
          seq_len:int=100, # Characters per BPTT step
-         epochs:int=12, # Epochs of fit_one_cycle
-         lrs:str='rnn=1e-2 lstm=2e-2 gru=1e-2', # Peak learning rate of each cell, `cell=lr` space-separated
+         epochs:int=24, # Epochs of fit_one_cycle
+         lrs:str='rnn=2e-2 lstm=5e-2 gru=2e-2', # Peak learning rate of each cell, `cell=lr` space-separated
          seeds:str='42 1 2', # Random seeds, space-separated: each cell runs once per seed
          threads:int=1, # torch threads
          device:str=None, # Where to train: 'cpu', 'cuda'; default: fastai's default device
@@ -168,8 +167,7 @@ def main(corpora:str=' '.join(CORPORA), # Corpora to run, space-separated
     header = (f"The first {chars:,} characters of each corpus, split 90/10 (contiguous validation tail); {n_layers}×{n_hidden} "
               f"layer, embedding input, no dropout; bs {bs}, seq_len {seq_len}, `fit_one_cycle({epochs}, lr)`: every cell sees "
               f"the same {epochs * n_train / 1e6:.2f} M training characters; lr {', '.join(f'{a} {v:g}' for a, v in lr.items())} "
-              f"(each cell's best of 3e-3, 1e-2, 2e-2 in a sweep on Shakespeare at 1×256, 3 epochs of 540,000 characters: "
-              f"{SWEEP}; {LSTM_LR}), gradients clipped at 0.5, the default random state resets (p = 0.05), float32, {threads} torch "
+              f"(each cell's best in a sweep: {SWEEP}), gradients clipped at 0.5, the default random state resets (p = 0.05), float32, {threads} torch "
               f"thread(s), seeds {seeds}, on {os.cpu_count()} shared CPU cores. Validation "
               f"loss and accuracy of the best epoch (mean ± sd over the seeds); 'one stream' is the whole validation tail read "
               f"with the state never reset, and 'memory' the smallest k of its context curve within 0.01 nats/char of the "

@@ -24,10 +24,16 @@ Recipes (`--recipe`):
 
 Any field of a recipe can be overridden from the command line, e.g. `--epochs 6 --lr 5e-3`.
 
+`--gpt 'nanogpt wide'` then trains small transformers (`gpt.py`: nanoGPT's model and training loop in brief) for the
+same wall-clock budget on the same split, evaluated on the whole validation tail, and prints the recurrent model's
+validation loss at each of its epoch ends beside the best each transformer had reached by then. `nanogpt` is nanoGPT's
+own CPU configuration (4 layers, 4 heads, 128 wide, block 64, bs 12); `wide` is ours (192 wide, block 128, bs 32).
+
     CHARRNN_DATA=/path/to/corpora python benchmarks/quality.py                 # the CPU recipe, under 10 minutes
     python benchmarks/quality.py --recipe quick                               # about 2.5 minutes
     python benchmarks/quality.py --out /tmp/cpu && python benchmarks/memory.py --bundles /tmp/cpu   # and its context curve
     python benchmarks/quality.py --recipe gpu --budget 3600                   # on a GPU machine
+    python benchmarks/quality.py --fp32 --threads 2 --gpt 'nanogpt wide'      # the recipe, then two transformers
 
 The machine may be shared: the script prints the load average before and after, and the seconds per epoch, so a busy
 machine shows. Epoch counts are fixed, so the same seed gives the same losses on the same hardware, however busy;
@@ -40,7 +46,7 @@ from fastai.callback.core import Callback
 from fastai.learner import CancelFitException
 from fastai.torch_core import set_seed, default_device
 from charrnn_fastai.corpora import load_corpus
-from charrnn_fastai.data import char_dls
+from charrnn_fastai.data import char_dls, encode_stream, split_stream
 from charrnn_fastai.learner import char_rnn_learner
 from charrnn_fastai.export import save_bundle
 
@@ -54,10 +60,11 @@ class WallClock(Callback):
     "Print validation loss against wall-clock seconds at each epoch end; stop when the next epoch would end past `budget`"
     order = 100 # after the learner has recorded the epoch
     def __init__(self, budget): self.budget = budget
-    def before_fit(self): self.start, self.last = time.perf_counter(), 0.
+    def before_fit(self): self.start, self.last, self.points = time.perf_counter(), 0., []
     def after_epoch(self):
         now = time.perf_counter() - self.start
         row = self.learn.history.iloc[-1]
+        self.points.append((now, row.valid_loss))
         print(f"{now:8.1f} s  epoch {self.epoch + 1:>3}/{self.n_epoch}  train_loss {row.train_loss:.4f}  "
               f"valid_loss {row.valid_loss:.4f}  bpc {row.bpc:.4f}  ({now - self.last:.1f} s)", flush=True)
         if self.epoch + 1 < self.n_epoch and now + (now - self.last) > self.budget:
@@ -76,13 +83,15 @@ def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
          seed:int=42, # Random seed
          threads:int=0, # torch threads; 0 leaves torch's default
          out:str=None, # Save the trained model as a bundle here (its context curve: benchmarks/memory.py --bundles OUT)
+         gpt:str='', # Then train these transformers (`gpt.CONFIGS`, space-separated, e.g. 'nanogpt wide') for the same budget
         ):
     given = dict(arch=arch, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout, bs=bs, seq_len=seq_len, epochs=epochs, lr=lr, clip=clip)
     r = {**RECIPES[recipe], **{k: v for k, v in given.items() if v is not None}}
     if fp32: r['bf16'] = False
     if threads: torch.set_num_threads(threads)
     set_seed(seed, reproducible=True)
-    dls = char_dls(load_corpus('shakespeare'), bs=r['bs'], seq_len=r['seq_len'])
+    text = load_corpus('shakespeare')
+    dls = char_dls(text, bs=r['bs'], seq_len=r['seq_len'])
     learn = char_rnn_learner(dls, arch=r['arch'], n_hidden=r['n_hidden'], n_layers=r['n_layers'], dropout=r['dropout'],
                              clip=r['clip'], bf16=r['bf16'], progress=False)
     n_params = sum(p.numel() for p in learn.model.parameters())
@@ -90,10 +99,23 @@ def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
     print(f"{n_params:,} parameters on {default_device()}, {torch.get_num_threads()} threads; "
           f"{dls.train.n_chars:,} training / {dls.valid.n_chars:,} validation characters; load average {load_average()}")
     start = time.perf_counter()
-    with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'], cbs=WallClock(budget))
+    clock = WallClock(budget)
+    with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'], cbs=clock)
     secs = time.perf_counter() - start
     h = learn.history
     best = h.valid_loss.idxmin()
     print(f"best valid_loss {h.valid_loss[best]:.4f} nats/char ({h.valid_loss[best] / math.log(2):.4f} bpc) at epoch {best + 1}, "
           f"{h.seconds[best]:.0f} s; {len(h)} epochs in {secs:.0f} s ({secs / 60:.1f} min); load average {load_average()}")
     if out: print(f"Saved {save_bundle(learn, out, corpus='shakespeare')}")
+    if gpt: race(clock.points, text, dls.vocab, budget, gpt.split(), seed)
+
+def race(rnn_points, text, vocab, budget, configs, seed):
+    "Train each GPT of `configs` for `budget` seconds on the same split; print both curves side by side"
+    from gpt import CONFIGS, train_gpt
+    ids = [torch.as_tensor(part, dtype=torch.long) for part in split_stream(encode_stream(vocab, text))]
+    curves = {c: train_gpt(*ids, len(vocab), budget, **CONFIGS[c], seed=seed) for c in configs}
+    at = lambda pts, t: min((l for s, l in pts if s <= t), default=float('nan')) # the best loss reached by time t
+    print(f"\n{'seconds':>8} {'recurrent':>10} " + ' '.join(f"{c:>10} {'gap':>7}" for c in configs))
+    for t, _ in rnn_points:
+        ours = at(rnn_points, t)
+        print(f"{t:8.0f} {ours:10.4f} " + ' '.join(f"{at(p, t):10.4f} {at(p, t) - ours:+7.4f}" for p in curves.values()))

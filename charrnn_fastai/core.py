@@ -40,8 +40,9 @@ def check_option(ok:bool, # Whether the value is fine
                  rule:str, # What is allowed, e.g. 'a whole number bs >= 1'
                 ):
     "Raise `CharRNNError` unless `ok`: `bs=0 is out of range: use a whole number bs >= 1.`"
+    if ok: return
     given = f"{name} {_shown(name, value)}" if name.startswith('-') else f"{name}={_shown(name, value)}"
-    if not ok: raise CharRNNError(f"{given} is out of range: use {rule}.")
+    raise CharRNNError(f"{given} is out of range: use {rule}.")
 
 # %% ../nbs/00_core.ipynb #1d52f31f
 def check_whole(name:str, # The argument ('bs') or command-line option ('--bs')
