@@ -74,6 +74,17 @@ class WallClock(Callback):
 
 def load_average(): return ' '.join(f'{x:.2f}' for x in os.getloadavg())
 
+def race(rnn_points, text, vocab, budget, configs, seed):
+    "Train each GPT of `configs` for `budget` seconds on the same split; print both curves side by side"
+    from gpt import CONFIGS, train_gpt
+    ids = [torch.as_tensor(part, dtype=torch.long) for part in split_stream(encode_stream(vocab, text))]
+    curves = {c: train_gpt(*ids, len(vocab), budget, **CONFIGS[c], seed=seed) for c in configs}
+    at = lambda pts, t: min((l for s, l in pts if s <= t), default=float('nan')) # the best loss reached by time t
+    print(f"\n{'seconds':>8} {'recurrent':>10} " + ' '.join(f"{c:>10} {'gap':>7}" for c in configs))
+    for t, _ in rnn_points:
+        ours = at(rnn_points, t)
+        print(f"{t:8.0f} {ours:10.4f} " + ' '.join(f"{at(p, t):10.4f} {at(p, t) - ours:+7.4f}" for p in curves.values()))
+
 @call_parse
 def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
          budget:float=600., # Wall-clock seconds for training and validation
@@ -108,14 +119,3 @@ def main(recipe:str='cpu', # 'cpu', 'quick' or 'gpu'
           f"{h.seconds[best]:.0f} s; {len(h)} epochs in {secs:.0f} s ({secs / 60:.1f} min); load average {load_average()}")
     if out: print(f"Saved {save_bundle(learn, out, corpus='shakespeare')}")
     if gpt: race(clock.points, text, dls.vocab, budget, gpt.split(), seed)
-
-def race(rnn_points, text, vocab, budget, configs, seed):
-    "Train each GPT of `configs` for `budget` seconds on the same split; print both curves side by side"
-    from gpt import CONFIGS, train_gpt
-    ids = [torch.as_tensor(part, dtype=torch.long) for part in split_stream(encode_stream(vocab, text))]
-    curves = {c: train_gpt(*ids, len(vocab), budget, **CONFIGS[c], seed=seed) for c in configs}
-    at = lambda pts, t: min((l for s, l in pts if s <= t), default=float('nan')) # the best loss reached by time t
-    print(f"\n{'seconds':>8} {'recurrent':>10} " + ' '.join(f"{c:>10} {'gap':>7}" for c in configs))
-    for t, _ in rnn_points:
-        ours = at(rnn_points, t)
-        print(f"{t:8.0f} {ours:10.4f} " + ' '.join(f"{at(p, t):10.4f} {at(p, t) - ours:+7.4f}" for p in curves.values()))
