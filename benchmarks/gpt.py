@@ -9,8 +9,9 @@ does). Gradients are clipped at 1.
 
 Evaluation reads the whole validation tail in consecutive windows of `block` characters and averages the loss of every
 position, as nanoGPT's `estimate_loss` does over random windows (a character early in a window sees little context; the
-recurrent model, read by the learner in 32 streams, carries its state across windows). The clock stops while it
-evaluates, so the transformer's seconds are training only.
+recurrent model, read by the learner in 32 streams, carries its state across windows). At the end it also prints the
+loss with every character read with at least half a block of context (windows overlapping by half), the reading
+fairest to the transformer. The clock stops while it evaluates, so the transformer's seconds are training only.
 """
 import math, time
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -69,6 +70,22 @@ def windows_loss(model, ids, block, bs=256):
     model.train()
     return total / n
 
+def strided_loss(model, ids, block, bs=256):
+    "Mean loss over `ids` in windows of `block` overlapping by half: each character sees `block // 2` or more before it"
+    half = block // 2
+    starts = torch.arange(0, len(ids) - block, half)
+    x = torch.stack([ids[i:i + block] for i in starts]); y = torch.stack([ids[i + 1:i + block + 1] for i in starts])
+    model.eval()
+    total, n = 0., 0
+    with torch.inference_mode():
+        for j, (xb, yb) in enumerate(zip(x.split(bs), y.split(bs))):
+            losses = F.cross_entropy(model(xb).flatten(0, 1), yb.flatten(), reduction='none').view(len(xb), block)
+            if j > 0: losses = losses[:, half:] # positions a previous window scored with less context
+            else: losses = torch.cat([losses[0], losses[1:, half:].flatten()])
+            total, n = total + losses.sum().item(), n + losses.numel()
+    model.train()
+    return total / n
+
 def lr_at(frac, step, lr, warmup=100):
     "Linear warm-up over `warmup` steps, then cosine from `lr` to `lr/10` as `frac` (of the time budget) goes 0 → 1"
     if step < warmup: return lr * (step + 1) / warmup
@@ -102,4 +119,6 @@ def train_gpt(train_ids, valid_ids, vocab_sz, budget, n_layer, n_head, n_embd, b
             print(f"{trained:8.1f} s  step {step:>6}  train_loss {loss.item():.4f}  valid_loss {points[-1][1]:.4f}",
                   flush=True)
             next_eval += every
+    print(f"at the end, every character read with at least {block // 2} characters of context: "
+          f"valid_loss {strided_loss(model, valid_ids, block):.4f}", flush=True)
     return points
