@@ -22,7 +22,7 @@ Recipes (`--recipe`):
 * `cpu_fp32`: the `cpu` recipe in float32 for CPUs without native bfloat16: 11 epochs at peak lr 8e-3. On a 2-core AMD
   EPYC with AVX2 (no native bfloat16), quiet, 2 threads: 11 epochs of 47-52 s, 1.4572 / 1.4494 / 1.4612 nats/char
   with seeds 42 / 1 / 2 (mean 1.4559 ± 0.0060) after 538-556 s (`--recipe cpu_fp32 --threads 2 --seeds '42 1 2'`).
-  What was tried, seed 42: peak lr 4e-3 gave 1.4686; a 2×256 GRU (lr 4e-3) runs 60-76 s an epoch here at bs 32, so
+  What was tried, seed 42: peak lr 4e-3 gave 1.4686, 1.2e-2 gave 1.4650; a 2×256 GRU (lr 4e-3) runs 60-76 s an epoch here at bs 32, so
   the budget cut it at epoch 8 of 12, at 1.4850.
 * `quick`: the `cpu` recipe for 4 epochs, for the README's quick start: 1.630 nats/char in 140 s (2.3 min) here.
 * `gpu`: a 3×512 LSTM, dropout 0.25, bs 128, seq_len 200, `fit_one_cycle(30, 3e-3)`, bf16 autocast: aims at
