@@ -76,15 +76,11 @@ def strided_loss(model, ids, block, bs=256):
     starts = torch.arange(0, len(ids) - block, half)
     x = torch.stack([ids[i:i + block] for i in starts]); y = torch.stack([ids[i + 1:i + block + 1] for i in starts])
     model.eval()
-    total, n = 0., 0
     with torch.inference_mode():
-        for j, (xb, yb) in enumerate(zip(x.split(bs), y.split(bs))):
-            losses = F.cross_entropy(model(xb).flatten(0, 1), yb.flatten(), reduction='none').view(len(xb), block)
-            if j > 0: losses = losses[:, half:] # positions a previous window scored with less context
-            else: losses = torch.cat([losses[0], losses[1:, half:].flatten()])
-            total, n = total + losses.sum().item(), n + losses.numel()
+        losses = torch.cat([F.cross_entropy(model(xb).flatten(0, 1), yb.flatten(), reduction='none').view(-1, block)
+                            for xb, yb in zip(x.split(bs), y.split(bs))])
     model.train()
-    return total / n
+    return torch.cat([losses[0], losses[1:, half:].flatten()]).mean().item() # later windows: only their second half
 
 def lr_at(frac, step, lr, warmup=100):
     "Linear warm-up over `warmup` steps, then cosine from `lr` to `lr/10` as `frac` (of the time budget) goes 0 → 1"
