@@ -73,8 +73,8 @@ class DivergenceGuard(Callback):
         self.learn.restore_snapshot()
         self.learn.diverged = True
         done = self.learn.epochs_done
-        when = f"the end of epoch {done - 1}" if done else "before training"
-        print(f"Training diverged at epoch {self.epoch}, batch {self.iter} (the loss was {loss}): stopped, and put "
+        when = f"the end of epoch {done}" if done else "before training"
+        print(f"Training diverged at epoch {self.epoch + 1}, batch {self.iter + 1} (the loss was {loss}): stopped, and put "
               f"back the weights from {when}; try a lower learning rate or a smaller clip.")
         raise CancelFitException()
 
@@ -97,8 +97,8 @@ class KeepBest(TrackerCallback):
         last = self.learn.epochs_done - 1
         if self.best_state is not None and self.best_epoch != last:
             self.model.load_state_dict(self.best_state)
-            print(f"Loaded the weights of epoch {self.best_epoch}, the best ({self.monitor} {self.best:.4f}); "
-                  f"epoch {last} ended worse.")
+            print(f"Loaded the weights of epoch {self.best_epoch + 1}, the best ({self.monitor} {self.best:.4f}); "
+                  f"epoch {last + 1} ended worse.")
         self.best_state = None # the learner's snapshot keeps a copy for checkpoints
 
 # %% ../nbs/04_learner.ipynb #4d2184da
