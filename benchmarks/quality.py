@@ -19,16 +19,23 @@ Recipes (`--recipe`):
   and makes twice the updates; dropout 0.15 pays for the extra fitting. (The same recipe in float32 with dropout 0.1,
   `fit_one_cycle(10, 4e-3)`: 1.4775 in 8.9 min.) On a CPU without native bfloat16 autocast is slower, not faster:
   there, use `cpu_fp32`.
-* `cpu_fp32`: the `cpu` recipe in float32 for CPUs without native bfloat16: 11 epochs at peak lr 8e-3. On a 2-core AMD
-  EPYC with AVX2 (no native bfloat16), quiet, 2 threads: 11 epochs of 47-52 s, 1.4572 / 1.4494 / 1.4612 nats/char
-  with seeds 42 / 1 / 2 (mean 1.4559 ± 0.0060) after 538-556 s (`--recipe cpu_fp32 --threads 2 --seeds '42 1 2'`).
-  What was tried, seed 42: peak lr 4e-3 gave 1.4686, 1.2e-2 gave 1.4650; a 2×256 GRU (lr 4e-3) runs 60-76 s an epoch here at bs 32, so
-  the budget cut it at epoch 8 of 12, at 1.4850.
+* `cpu_fp32`: the `cpu` recipe in float32 for CPUs without native bfloat16: 11 epochs at peak lr 8e-3, with AWD-LSTM's
+  momentum cycle (Adam's beta1 0.8 → 0.7 → 0.8; fastai's default is 0.95 → 0.85 → 0.95). On a 2-core AMD EPYC with AVX2
+  (no native bfloat16), quiet, 2 threads: 11 epochs of 49-57 s: 1.4465 / 1.4455 / 1.4503 nats/char with seeds 42 / 1 / 2
+  (mean 1.4474 ± 0.0026), best at 538-570 s, each run over by 594 s (`--recipe cpu_fp32 --threads 2 --seeds '42 1 2'`); with fastai's momentum the same
+  run gave 1.4572 / 1.4494 / 1.4612 (mean 1.4559 ± 0.0060). What was tried, seed 42, against that 1.4572 (the logs are
+  in results/quality.md): beta1 0.8 → 0.7 → 0.8 1.4462 (at one thread), 0.7 → 0.6 → 0.7 1.4518, 0.8 → 0.7 → 0.8 with
+  dropout 0.2 1.4601; peak lr 4e-3 1.4686, 1.2e-2 1.4650; seq_len 50 (twice the updates) 1.4631; dropout 0.1 1.4543;
+  weight dropout 0.2 1.4749 (and 8% slower); a 3×192 LSTM for 13 epochs 1.4732. A 2×256 GRU (lr 4e-3) was cut by the
+  budget at epoch 8 of 12, at 1.4850, in epochs of 60-76 s; measured alone the GRU is as fast as the LSTM here
+  (about 20,000 characters a second each at bs 32, 2 threads), so that run shared the machine.
 * `quick`: the `cpu` recipe for 4 epochs, for the README's quick start: 1.630 nats/char in 140 s (2.3 min) here.
 * `gpu`: a 3×512 LSTM, dropout 0.25, bs 128, seq_len 200, `fit_one_cycle(30, 3e-3)`, bf16 autocast: aims at
   ≤ 1.40 nats per character on one GPU; run it with `--budget 3600` where a GPU is available (not run yet).
 
-Any field of a recipe can be overridden from the command line, e.g. `--epochs 6 --lr 5e-3`.
+Any field of a recipe can be overridden from the command line, e.g. `--epochs 6 --lr 5e-3`; `--weight-dropout`,
+`--input-dropout`, `--tie-weights` and `--wd` set the library's other regularisers, `--moms '0.95 0.85 0.95'` the
+momentum cycle.
 
 `--gpt 'nanogpt wide'` then trains small transformers (`gpt.py`: nanoGPT's model and training loop in brief) for the
 same wall-clock budget on the same split, evaluated on the whole validation tail, and prints the recurrent model's
@@ -60,10 +67,13 @@ from charrnn_fastai.export import save_bundle
 
 RECIPES = {
     'cpu':   dict(arch='lstm', n_hidden=256, n_layers=2, dropout=0.15, bs=32, seq_len=100, epochs=16, lr=4e-3, clip=0.5, bf16=True),
-    'cpu_fp32': dict(arch='lstm', n_hidden=256, n_layers=2, dropout=0.15, bs=32, seq_len=100, epochs=11, lr=8e-3, clip=0.5, bf16=False),
+    'cpu_fp32': dict(arch='lstm', n_hidden=256, n_layers=2, dropout=0.15, bs=32, seq_len=100, epochs=11, lr=8e-3, clip=0.5, bf16=False,
+                     moms=(0.8, 0.7, 0.8)),
     'quick': dict(arch='lstm', n_hidden=256, n_layers=2, dropout=0.15, bs=32, seq_len=100, epochs=4, lr=4e-3, clip=0.5, bf16=True),
     'gpu':   dict(arch='lstm', n_hidden=512, n_layers=3, dropout=0.25, bs=128, seq_len=200, epochs=30, lr=3e-3, clip=0.5, bf16=True),
 }
+
+EXTRAS = ('weight_dropout', 'input_dropout', 'tie_weights', 'wd') # more of the library's regularisers, 0 unless set
 
 class WallClock(Callback):
     "Print validation loss against wall-clock seconds at each epoch end; stop when the next epoch would end past `budget`"
@@ -101,13 +111,13 @@ def train_recipe(r:dict, seed:int, budget:float):
     text = load_corpus('shakespeare')
     dls = char_dls(text, bs=r['bs'], seq_len=r['seq_len'])
     learn = char_rnn_learner(dls, arch=r['arch'], n_hidden=r['n_hidden'], n_layers=r['n_layers'], dropout=r['dropout'],
-                             clip=r['clip'], bf16=r['bf16'], progress=False)
+                             clip=r['clip'], bf16=r['bf16'], progress=False, **{k: r[k] for k in EXTRAS if k in r})
     n_params = sum(p.numel() for p in learn.model.parameters())
     print(f"\nseed {seed}: {n_params:,} parameters on {default_device()}, {torch.get_num_threads()} threads; "
           f"{dls.train.n_chars:,} training / {dls.valid.n_chars:,} validation characters; load average {load_average()}")
     start = time.perf_counter()
     clock = WallClock(budget)
-    with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'], cbs=clock)
+    with learn.no_logging(): learn.fit_one_cycle(r['epochs'], r['lr'], moms=r.get('moms'), cbs=clock)
     secs = time.perf_counter() - start
     h = learn.history
     best = h.valid_loss.idxmin()
@@ -121,14 +131,18 @@ def main(recipe:str='cpu', # 'cpu', 'cpu_fp32', 'quick' or 'gpu'
          budget:float=600., # Wall-clock seconds for training and validation
          arch:str=None, n_hidden:int=None, n_layers:int=None, dropout:float=None, bs:int=None, seq_len:int=None,
          epochs:int=None, lr:float=None, clip:float=None, # Override the recipe's fields
+         weight_dropout:float=None, input_dropout:float=None, tie_weights:bool=None, wd:float=None, # and set these
+         moms:str=None, # Adam's beta1 through the cycle, e.g. '0.8 0.7 0.8' (AWD-LSTM's); default fastai's 0.95 0.85 0.95
          fp32:bool=False, # Train in float32, without bfloat16 autocast (for CPUs without native bfloat16)
          seeds:str='42', # Random seeds, space-separated: one run each, then their mean and spread
          threads:int=0, # torch threads; 0 leaves torch's default
          out:str=None, # Save each trained model as a bundle in OUT/SEED (its context curve: benchmarks/memory.py --bundles OUT/SEED)
          gpt:str='', # Then train these transformers (`gpt.CONFIGS`, space-separated, e.g. 'nanogpt wide') for the same budget
         ):
-    given = dict(arch=arch, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout, bs=bs, seq_len=seq_len, epochs=epochs, lr=lr, clip=clip)
-    r = {**RECIPES[recipe], **{k: v for k, v in given.items() if v is not None}}
+    given = dict(arch=arch, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout, bs=bs, seq_len=seq_len, epochs=epochs,
+                 lr=lr, clip=clip, weight_dropout=weight_dropout, input_dropout=input_dropout, tie_weights=tie_weights, wd=wd)
+    if moms: given['moms'] = tuple(float(m) for m in moms.split())
+    r = {**RECIPES[recipe], **{k: v for k, v in given.items() if v is not None and v is not False}} # flags left off stay out
     if fp32: r['bf16'] = False
     if threads: torch.set_num_threads(threads)
     print(f"recipe {recipe}: {r}")
