@@ -22,8 +22,8 @@ Recipes (`--recipe`):
 * `cpu_fp32`: the `cpu` recipe in float32 for CPUs without native bfloat16: 11 epochs at peak lr 8e-3, with AWD-LSTM's
   momentum cycle (Adam's beta1 0.8 → 0.7 → 0.8; fastai's default is 0.95 → 0.85 → 0.95). On a 2-core AMD EPYC with AVX2
   (no native bfloat16), quiet, 2 threads: 11 epochs of 49-57 s: 1.4465 / 1.4455 / 1.4503 nats/char with seeds 42 / 1 / 2
-  (mean 1.4474 ± 0.0026), best at 538-570 s, each run over by 594 s (`--recipe cpu_fp32 --threads 2 --seeds '42 1 2'`); with fastai's momentum the same
-  run gave 1.4572 / 1.4494 / 1.4612 (mean 1.4559 ± 0.0060). What was tried, seed 42, against that 1.4572 (the logs are
+  (mean 1.4474 ± 0.0026), best at 538-570 s, each run over by 594 s (`--recipe cpu_fp32 --threads 2 --seeds '42 1 2'`);
+  with fastai's momentum the same run gave 1.4572 / 1.4494 / 1.4612 (mean 1.4559 ± 0.0060). What was tried, seed 42, against that 1.4572 (the logs are
   in results/quality.md): beta1 0.8 → 0.7 → 0.8 1.4462 (at one thread), 0.7 → 0.6 → 0.7 1.4518, 0.8 → 0.7 → 0.8 with
   dropout 0.2 1.4601; peak lr 4e-3 1.4686, 1.2e-2 1.4650; seq_len 50 (twice the updates) 1.4631; dropout 0.1 1.4543;
   weight dropout 0.2 1.4749 (and 8% slower); a 3×192 LSTM for 13 epochs 1.4732. A 2×256 GRU (lr 4e-3) was cut by the
@@ -131,7 +131,7 @@ def main(recipe:str='cpu', # 'cpu', 'cpu_fp32', 'quick' or 'gpu'
          budget:float=600., # Wall-clock seconds for training and validation
          arch:str=None, n_hidden:int=None, n_layers:int=None, dropout:float=None, bs:int=None, seq_len:int=None,
          epochs:int=None, lr:float=None, clip:float=None, # Override the recipe's fields
-         weight_dropout:float=None, input_dropout:float=None, tie_weights:bool=None, wd:float=None, # and set these
+         weight_dropout:float=None, input_dropout:float=None, tie_weights:bool=False, wd:float=None, # and set these
          moms:str=None, # Adam's beta1 through the cycle, e.g. '0.8 0.7 0.8' (AWD-LSTM's); default fastai's 0.95 0.85 0.95
          fp32:bool=False, # Train in float32, without bfloat16 autocast (for CPUs without native bfloat16)
          seeds:str='42', # Random seeds, space-separated: one run each, then their mean and spread
